@@ -1,0 +1,132 @@
+"""Command line: ``python -m grader grade LAB [--submission PATH] ...`` and friends.
+
+Every error a user can cause ends as one sentence on stderr and an exit code from
+:mod:`grader.errors`; a traceback appears only for a bug in the grader itself (exit 5), and then
+with a request to report it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from grader import __version__
+from grader.errors import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_PASSED,
+    EXIT_SUBMISSION_ERROR,
+    EXIT_TIMEOUT,
+    GraderError,
+    UsageError,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Grade BlogCraftAI course labs against their rubrics."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade one or more labs")
+    grade.add_argument("labs", nargs="+", metavar="LAB", help="lab id, e.g. lab01 (or just 1)")
+    grade.add_argument(
+        "--submission",
+        type=Path,
+        help="folder to grade (default: your workspace, labs/LAB/starter)",
+    )
+    grade.add_argument(
+        "--output", type=Path, help="write the result JSON here (default: .grader/results/LAB.json)"
+    )
+    grade.add_argument(
+        "--database",
+        default=os.environ.get("GRADER_DATABASE_URL", "sqlite"),
+        help="'sqlite' (default) or a postgres:// URL (env GRADER_DATABASE_URL)",
+    )
+    grade.add_argument("--timeout", type=float, help="seconds before the checks are stopped")
+    grade.add_argument("--json", action="store_true", help="print the result JSON, not a table")
+
+    sub.add_parser("list", help="list the labs that can be graded")
+    return parser
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from grader.labs import default_workspace, find_course_root, resolve_lab
+    from grader.pipeline import GradeOptions, grade_submission
+    from grader.render import render_result
+    from grader.result import default_result_paths, write_json
+
+    root = find_course_root()
+    lab_dirs = [resolve_lab(root, lab) for lab in args.labs]  # all unknown labs fail up front
+    if args.submission and len(lab_dirs) > 1:
+        raise UsageError("--submission grades one lab at a time; name a single lab.")
+    if args.output and len(lab_dirs) > 1:
+        raise UsageError("--output names one file; grade a single lab with it.")
+    console = Console(highlight=False)
+    worst = EXIT_PASSED
+    for lab_dir in lab_dirs:
+        submission = (args.submission or default_workspace(lab_dir)).resolve()
+        options = GradeOptions(database=args.database, timeout=args.timeout)
+        result = grade_submission(lab_dir, submission, options)
+        latest, history = default_result_paths(root, lab_dir.name, result["started_at"])
+        if args.output:
+            write_json(args.output, result)
+        else:
+            write_json(latest, result)
+            write_json(history, result)
+        if args.json:
+            sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        else:
+            handout = os.path.relpath(lab_dir / "README.md")
+            render_result(result, console, handout=handout)
+            shown = args.output or latest
+            console.print(f"Result saved to {os.path.relpath(shown)}", style="dim")
+        code = {
+            "error": EXIT_SUBMISSION_ERROR,
+            "timeout": EXIT_TIMEOUT,
+        }.get(
+            result["status"],
+            EXIT_PASSED
+            if result["score"]["points"] == result["score"]["max_points"]
+            else EXIT_FAILED,
+        )
+        worst = max(worst, code)
+    return worst
+
+
+def _list() -> int:
+    from grader.labs import find_course_root, known_labs
+
+    for lab in known_labs(find_course_root()):
+        print(lab)
+    return EXIT_PASSED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "grade":
+            return _grade(args)
+        return _list()
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("grader: interrupted; nothing was changed in your files.", file=sys.stderr)
+        return 130
+    except Exception:  # a grader bug: say so plainly, with the details needed to report it
+        import traceback
+
+        traceback.print_exc()
+        print(
+            "grader: internal error (a bug in the grader, not in your work). Please report it "
+            "with the text above.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

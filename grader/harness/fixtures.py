@@ -1,0 +1,257 @@
+"""Grader fixtures: the only way rubric checks touch a submission (ARCHITECTURE decision 4).
+
+Rubric checks never import the learner's modules. They use:
+
+``api``
+    An HTTP-semantics client (:class:`ApiClient`): ``api.get("/api/health/")`` returns an
+    :class:`ApiResponse` with ``status``, ``headers``, ``body`` and ``json()``. In local mode it
+    drives Django's test client in this process; official grading swaps in a client that talks
+    to the learner's server over real HTTP, so checks written against it run unchanged.
+``project``
+    Narrow inspection for what HTTP cannot show (:class:`ProjectInspector`): installed apps, and
+    a settings module imported *in a fresh process* with an environment the check chooses.
+``database_outage``
+    Makes the default database unreachable for one check (the learner's code sees a real
+    connection error), then restores it.
+
+Every helper returns plain data (str, int, dict, list) so checks compare values, not objects the
+submission could have shaped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROBE_TIMEOUT = 30
+_PROBE_MARK = "@@GRADER-SETTINGS-PROBE@@"
+_PROBE_SCRIPT = r"""
+import importlib, json, sys
+sys.path.insert(0, ".")
+mark, module, names = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+try:
+    mod = importlib.import_module(module)
+except BaseException as exc:  # the point is to report *any* failure to import
+    print(mark + json.dumps({"error": {"type": type(exc).__name__, "message": str(exc)[:300]}}))
+    raise SystemExit(0)
+values = {n: getattr(mod, n) for n in names if hasattr(mod, n)}
+print(mark + json.dumps({"values": values}, default=str))
+"""
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """An HTTP response reduced to data: what a check may assert on."""
+
+    method: str
+    path: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def request_line(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip()
+
+    def json(self) -> Any:
+        """The decoded JSON body; a failed check with a learner-facing message otherwise."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            snippet = self.body[:80].decode("utf-8", "replace")
+            raise AssertionError(
+                f"{self.request_line} answered {self.status} with a body that is not JSON "
+                f"(content type {self.content_type or 'none'}): {snippet!r}"
+            ) from None
+
+
+class ApiClient:
+    """Sends requests to the submission and returns :class:`ApiResponse` objects."""
+
+    def __init__(self) -> None:
+        from django.test import Client
+
+        # raise_request_exception=False: a crashing view is a 500 the check can judge, exactly
+        # as a real HTTP client would see it, instead of an exception escaping into the check.
+        self._client = Client(raise_request_exception=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        kwargs: dict[str, Any] = {"headers": dict(headers or {})}
+        if json_body is not None:
+            kwargs["data"] = json.dumps(json_body)
+            kwargs["content_type"] = "application/json"
+        response = getattr(self._client, method.lower())(path, **kwargs)
+        return ApiResponse(
+            method=method.upper(),
+            path=path,
+            status=int(response.status_code),
+            headers={k.lower(): str(v) for k, v in response.headers.items()},
+            body=bytes(response.content) if not response.streaming else b"".join(response),
+        )
+
+    def get(self, path: str, **kw: Any) -> ApiResponse:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> ApiResponse:
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> ApiResponse:
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> ApiResponse:
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> ApiResponse:
+        return self.request("DELETE", path, **kw)
+
+
+@dataclass(frozen=True)
+class SettingsProbe:
+    """A settings module imported in a fresh process: its values, or the error it raised."""
+
+    module: str
+    values: dict[str, Any]
+    error_type: str | None = None
+    error_message: str | None = None
+
+    @property
+    def imported(self) -> bool:
+        return self.error_type is None
+
+
+class ProjectInspector:
+    """Facts about the submission that HTTP cannot show. Returns plain data only."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def installed_apps(self) -> list[str]:
+        """Python paths of the installed apps (``AppConfig.name``), in settings order."""
+        from django.apps import apps
+
+        return [config.name for config in apps.get_app_configs()]
+
+    def app_labels(self) -> list[str]:
+        from django.apps import apps
+
+        return [config.label for config in apps.get_app_configs()]
+
+    def app_path(self, label: str) -> str | None:
+        """Folder of an installed app relative to the submission, or None if it lives elsewhere."""
+        from django.apps import apps
+
+        try:
+            path = Path(apps.get_app_config(label).path).resolve()
+            return path.relative_to(self.root).as_posix()
+        except (LookupError, ValueError):
+            return None
+
+    def settings_module(
+        self, module: str, *, env: Mapping[str, str] | None = None, names: list[str]
+    ) -> SettingsProbe:
+        """Import ``module`` in a new interpreter whose environment holds only ``env`` (plus
+        PATH/HOME/LANG) and return the requested setting ``names`` as JSON-safe values."""
+        child_env = {
+            k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ
+        }
+        child_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        child_env.update(env or {})
+        try:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-I",
+                    "-B",
+                    "-c",
+                    _PROBE_SCRIPT,
+                    _PROBE_MARK,
+                    module,
+                    json.dumps(names),
+                ],
+                cwd=self.root,
+                env=child_env,
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return SettingsProbe(
+                module, {}, "Timeout", f"importing {module} took over {PROBE_TIMEOUT}s"
+            )
+        for line in reversed(done.stdout.splitlines()):
+            if line.startswith(_PROBE_MARK):
+                data = json.loads(line[len(_PROBE_MARK) :])
+                if "error" in data:
+                    return SettingsProbe(
+                        module, {}, data["error"]["type"], data["error"]["message"]
+                    )
+                return SettingsProbe(module, dict(data["values"]))
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return SettingsProbe(module, {}, "ProbeFailed", tail[:300])
+
+
+@pytest.fixture
+def api() -> ApiClient:
+    """HTTP-semantics client for the submission (see module docstring)."""
+    return ApiClient()
+
+
+@pytest.fixture
+def project() -> ProjectInspector:
+    """Inspection helpers for what HTTP cannot show."""
+    return ProjectInspector(Path.cwd().resolve())
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def database_outage(django_db_blocker: Any) -> Iterator[None]:
+    """Point the ``default`` connection at a database that cannot be reached.
+
+    The real connection object is set aside, not closed: closing SQLite's shared in-memory test
+    database would destroy it for every later check. Database access is unblocked so the
+    learner's code meets a genuine ``OperationalError`` from the driver, as in production.
+    """
+    from django.db import connections
+    from django.db.utils import load_backend
+
+    original = connections["default"]
+    settings = dict(original.settings_dict)
+    if original.vendor == "sqlite":
+        settings["NAME"] = str(Path("/nonexistent-grader-dir") / "unreachable.sqlite3")
+    else:
+        settings.update(HOST="127.0.0.1", PORT=str(_closed_port()))
+        settings["OPTIONS"] = {**settings.get("OPTIONS", {}), "connect_timeout": 2}
+    broken = load_backend(settings["ENGINE"]).DatabaseWrapper(settings, "default")
+    with django_db_blocker.unblock():
+        connections["default"] = broken
+        try:
+            yield
+        finally:
+            connections["default"] = original
+            broken.close()

@@ -1,0 +1,177 @@
+"""Rubric files: the data a lab is scored against (ARCHITECTURE decision 2).
+
+A rubric lives at ``labs/<lab>/rubric.toml``. It is public (criteria titles, points and feedback
+stay visible in the learners' edition); the checks it names live in ``labs/<lab>/hidden/``, which
+only the grader reads. Format::
+
+    lab = "lab01"
+    title = "Project architecture"
+    version = "1.0.0"                      # bump when criteria or checks change (regrades)
+    settings_module = "config.settings.test"
+    timeout_seconds = 120                  # wall clock for the whole check run
+    migrations = false                     # build the test database from migrations?
+
+    [[criteria]]
+    id = "health-endpoint"                 # stable, kebab-case
+    title = "Health endpoint reports a healthy service"
+    points = 20
+    outcome = 4                            # learning outcome 1..6 it serves
+    checks = ["test_health.py::test_health_ok"]   # pytest node ids inside hidden/
+    feedback = "GET /api/health/ must answer 200 with ..."   # shown when it fails
+    see = "README.md#step-5"               # optional: where in the handout to look
+
+A criterion passes only when every one of its checks passes (no partial credit inside a
+criterion: split it into two criteria instead, so the feedback stays specific).
+
+:func:`load_rubric` validates everything above and raises :class:`~grader.errors.RubricError`
+with the file and the offending entry, so a course author never meets a KeyError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import RubricError
+
+OUTCOMES = range(1, 7)
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CHECK_KINDS = ("pytest",)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One published criterion: what is checked, what it is worth, what to say when it fails."""
+
+    id: str
+    title: str
+    points: int
+    outcome: int
+    checks: tuple[str, ...]
+    feedback: str
+    see: str | None = None
+    kind: str = "pytest"
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A lab's rubric, loaded and validated. ``digest`` identifies the exact rubric content."""
+
+    lab: str
+    title: str
+    version: str
+    settings_module: str
+    timeout_seconds: int
+    migrations: bool
+    criteria: tuple[Criterion, ...]
+    path: Path
+    digest: str
+
+    @property
+    def max_points(self) -> int:
+        return sum(c.points for c in self.criteria)
+
+    @property
+    def hidden_dir(self) -> Path:
+        """Folder of the hidden checks (absent in the learners' edition)."""
+        return self.path.parent / "hidden"
+
+    @property
+    def check_ids(self) -> tuple[str, ...]:
+        """Every pytest node id the rubric expects to see reported, in rubric order."""
+        seen: dict[str, None] = {}
+        for criterion in self.criteria:
+            for check in criterion.checks:
+                seen.setdefault(check, None)
+        return tuple(seen)
+
+
+def _require(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in table:
+        raise RubricError(f"{where}: missing required key {key!r}")
+    value = table[key]
+    # bool is an int subclass; a rubric saying `points = true` is a mistake, not 1 point.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RubricError(f"{where}: {key!r} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _criterion(entry: Any, where: str) -> Criterion:
+    if not isinstance(entry, dict):
+        raise RubricError(f"{where}: each [[criteria]] entry must be a table")
+    cid = _require(entry, "id", str, where)
+    where = f"{where} (criterion {cid!r})"
+    if not _ID.match(cid):
+        raise RubricError(f"{where}: id must be kebab-case (a-z, 0-9, '-')")
+    points = _require(entry, "points", int, where)
+    if points <= 0:
+        raise RubricError(f"{where}: points must be positive")
+    outcome = _require(entry, "outcome", int, where)
+    if outcome not in OUTCOMES:
+        raise RubricError(f"{where}: outcome must be 1..6, got {outcome}")
+    checks = _require(entry, "checks", list, where)
+    if not checks or not all(isinstance(c, str) and "::" in c for c in checks):
+        raise RubricError(f"{where}: checks must be a non-empty list of 'file.py::test' ids")
+    kind = entry.get("kind", "pytest")
+    if kind not in CHECK_KINDS:
+        raise RubricError(f"{where}: kind must be one of {', '.join(CHECK_KINDS)}")
+    see = entry.get("see")
+    if see is not None and not isinstance(see, str):
+        raise RubricError(f"{where}: see must be a string")
+    unknown = set(entry) - {"id", "title", "points", "outcome", "checks", "feedback", "see", "kind"}
+    if unknown:
+        raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
+    return Criterion(
+        id=cid,
+        title=_require(entry, "title", str, where),
+        points=points,
+        outcome=outcome,
+        checks=tuple(checks),
+        feedback=_require(entry, "feedback", str, where).strip(),
+        see=see,
+        kind=kind,
+    )
+
+
+def load_rubric(path: Path) -> Rubric:
+    """Read and validate the rubric at ``path``; raise RubricError naming what is wrong."""
+    try:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except FileNotFoundError:
+        raise RubricError(f"rubric file {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RubricError(f"{path}: not valid TOML: {exc}") from None
+    where = str(path)
+    entries = _require(data, "criteria", list, where)
+    criteria = tuple(_criterion(e, where) for e in entries)
+    ids = [c.id for c in criteria]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RubricError(f"{where}: duplicate criterion ids {duplicates}")
+    if not criteria:
+        raise RubricError(f"{where}: a rubric needs at least one criterion")
+    timeout = data.get("timeout_seconds", 120)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        raise RubricError(f"{where}: timeout_seconds must be a positive integer")
+    migrations = data.get("migrations", False)
+    if not isinstance(migrations, bool):
+        raise RubricError(f"{where}: migrations must be true or false")
+    lab = _require(data, "lab", str, where)
+    if lab != path.parent.name:
+        raise RubricError(f"{where}: lab = {lab!r} but the file is in {path.parent.name}/")
+    return Rubric(
+        lab=lab,
+        title=_require(data, "title", str, where),
+        version=_require(data, "version", str, where),
+        settings_module=data.get("settings_module", "config.settings.test"),
+        timeout_seconds=timeout,
+        migrations=migrations,
+        criteria=criteria,
+        path=path,
+        digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+    )

@@ -1,0 +1,118 @@
+"""Course sessions. Run ``nox -l`` to list them.
+
+    nox -s grade lab01        grade your lab01 workspace (same as: nox -s grade -- lab01)
+    nox -s tests              the course's own test suite (what CI runs)
+    nox -s lint               ruff on everything, mypy on grader/
+    nox -s docs               build the site strictly (nox -s docs -- serve: live preview)
+    nox -s labs               regenerate lab starters and generated tables (-- --check: verify)
+
+Environments are reused between runs and re-synced only when pyproject.toml changes, so a
+repeat ``nox -s grade lab01`` costs about as much as running the checks themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"  # uv when present, virtualenv otherwise
+nox.options.reuse_venv = "yes"
+nox.options.error_on_external_run = True  # never fall back to a tool outside the session's env
+nox.options.sessions = ["tests"]
+
+ROOT = Path(__file__).parent
+LAB_WORD = re.compile(r"^(lab\d\d?|capstone)$", re.IGNORECASE)
+
+
+def _lab_words_become_posargs(session_name: str) -> None:
+    """Make ``nox -s grade lab07`` mean ``nox -s grade -- lab07``.
+
+    nox's ``-s`` takes every following word as a session name and offers no alias hook, so when
+    lab names follow ``-s grade`` we run nox again with them moved behind ``--``. Only public
+    behaviour is used: the words, the order and the other options are passed through unchanged.
+    """
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    head, tail = argv[:cut], argv[cut + 1 :]
+    labs = [word for word in head if LAB_WORD.match(word)]
+    if not labs or session_name not in head:
+        return
+    rest = [word for word in head if word not in labs]
+    command = [sys.executable, "-m", "nox", *rest, "--", *labs, *tail]
+    if os.name == "posix":
+        os.execv(sys.executable, command)  # replaces this process: one clean nox run
+    raise SystemExit(subprocess.call(command))  # execv misbehaves in Windows consoles
+
+
+_lab_words_become_posargs("grade")
+
+
+def _install(session: nox.Session, extras: str) -> None:
+    """Install the course package with ``extras`` unless this env already has this exact set."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    location = getattr(session.virtualenv, "location", None)
+    stamp = Path(location) / ".course-installed" if location else None
+    if stamp and stamp.is_file() and stamp.read_text() == digest:
+        return
+    session.install("-e", f".[{extras}]")
+    if stamp:
+        stamp.write_text(digest)
+
+
+def _labs_listing() -> str:
+    return ", ".join(sorted(p.parent.name for p in ROOT.glob("labs/*/rubric.toml")))
+
+
+@nox.session
+def grade(session: nox.Session) -> None:
+    """Grade labs: nox -s grade lab01 [--submission PATH] [--database URL] [--json]."""
+    if not any(LAB_WORD.match(a) for a in session.posargs):
+        session.error(f"Name the lab to grade, e.g. `nox -s grade lab01`. Labs: {_labs_listing()}.")
+    _install(session, "lab")
+    # Exit 1 means "graded, some criteria failed": the table already says so, so the session
+    # itself succeeded. Errors (2-5) still fail the session.
+    session.run("python", "-m", "grader", "grade", *session.posargs, success_codes=[0, 1])
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The course's own tests: generator, grader, rubric proofs, schema, site build."""
+    _install(session, "lab,docs,dev,authoring")
+    session.run("python", "-m", "grader.labgen", "starters", "--check")
+    session.run("python", "-m", "pytest", "tests", *session.posargs)
+    session.chdir("solutions")
+    session.run("python", "-m", "pytest", "-q")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over the repository; mypy (strict) over grader/."""
+    _install(session, "lab,dev")
+    session.run("ruff", "check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site with --strict; `nox -s docs -- serve` for a live preview."""
+    _install(session, "docs")
+    env = {"NO_MKDOCS_2_WARNING": "1"}
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:], env=env)
+    else:
+        session.run("mkdocs", "build", "--strict", *session.posargs, env=env)
+
+
+@nox.session
+def labs(session: nox.Session) -> None:
+    """Regenerate lab starters and rubric tables; `-- --check` only verifies they are fresh."""
+    _install(session, "lab")
+    check = "--check" in session.posargs
+    session.run("python", "-m", "grader.labgen", "starters", *(["--check"] if check else []))
+    session.run("python", "-m", "grader.docs_sync", *(["--check"] if check else []))
