@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true", help="print the result JSON, not a table")
 
     sub.add_parser("list", help="list the labs that can be graded")
+
+    prove = sub.add_parser(
+        "prove", help="course authors: solution scores full, starter fails all, mutants lose"
+    )
+    prove.add_argument("labs", nargs="+", metavar="LAB")
+    prove.add_argument("--database", default=os.environ.get("GRADER_DATABASE_URL", "sqlite"))
     return parser
 
 
@@ -108,11 +114,34 @@ def _list() -> int:
     return EXIT_PASSED
 
 
+def _prove(args: argparse.Namespace) -> int:
+    from grader.labs import find_course_root, resolve_lab
+    from grader.pipeline import GradeOptions
+    from grader.proving import prove_lab
+
+    root = find_course_root()
+    worst = EXIT_PASSED
+    for lab in args.labs:
+        lab_dir = resolve_lab(root, lab)
+        proof = prove_lab(root, lab_dir.name, GradeOptions(database=args.database))
+        runs = len(proof.results)
+        if proof.ok:
+            print(f"{lab_dir.name}: rubric proven ({runs} gradings: solution, starter, mutants)")
+        else:
+            worst = EXIT_FAILED
+            print(f"{lab_dir.name}: {len(proof.problems)} problem(s) in {runs} gradings")
+            for problem in proof.problems:
+                print(f"  - {problem}")
+    return worst
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "grade":
             return _grade(args)
+        if args.command == "prove":
+            return _prove(args)
         return _list()
     except GraderError as exc:
         print(f"grader: {exc}", file=sys.stderr)

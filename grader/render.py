@@ -28,7 +28,7 @@ def next_step(result: dict[str, Any], handout: str) -> str:
         return "Every criterion passes. Commit your work and move on to the next lab."
     first = failing[0]
     where = f" ({handout.rsplit('/', 1)[0]}/{first['see']})" if first.get("see") else ""
-    return f"Start with “{first['title']}”{where}: {first['feedback']}"
+    return f"Start with “{first['title']}”{where}. {first['feedback']}"
 
 
 def render_result(result: dict[str, Any], console: Console, *, handout: str) -> None:
@@ -47,7 +47,7 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
                 c["title"],
                 f"{c['points']}/{c['max_points']}",
                 Text(label, style=colour),
-                c["feedback"] or "",
+                c["detail"] or c["feedback"] or "",
             )
         console.print(table)
     else:

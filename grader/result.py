@@ -101,6 +101,7 @@ def build_result(
                 "max_points": c.criterion.points,
                 "status": c.status,
                 "feedback": c.feedback,
+                "detail": c.detail,
                 "see": c.criterion.see,
                 "tests": [
                     {

@@ -25,12 +25,8 @@ class CriterionResult:
 
     @property
     def feedback(self) -> str | None:
-        """What the learner reads: the rubric's advice, then what the check saw."""
-        if self.status == "passed":
-            return None
-        if self.detail:
-            return f"{self.criterion.feedback} (Found: {self.detail})"
-        return self.criterion.feedback
+        """The rubric's advice for a criterion that did not pass; None when it passed."""
+        return None if self.status == "passed" else self.criterion.feedback
 
 
 @dataclass(frozen=True)

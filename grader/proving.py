@@ -1,0 +1,77 @@
+"""Prove a rubric (ARCHITECTURE decision 3): solution full marks, starter fails every criterion,
+each mutant loses exactly the criteria it declares.
+
+Used by the course's test suite and by course authors (``python -m grader prove lab01``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.labgen import generate_lab
+from grader.mutants import apply_mutant, load_mutants
+from grader.pipeline import GradeOptions, grade_submission
+from grader.rubric import load_rubric
+
+
+@dataclass
+class Proof:
+    """Problems found while proving a lab's rubric; ``ok`` when there are none."""
+
+    lab: str
+    problems: list[str] = field(default_factory=list)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _failed(result: dict[str, Any]) -> set[str]:
+    return {c["id"] for c in result["criteria"] if c["status"] != "passed"}
+
+
+def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proof:
+    """Grade the solution, the committed starter and every mutant of ``lab``; collect problems."""
+    lab_dir = root / "labs" / lab
+    rubric = load_rubric(lab_dir / "rubric.toml")
+    all_ids = {c.id for c in rubric.criteria}
+    proof = Proof(lab)
+    with tempfile.TemporaryDirectory(prefix=f"prove-{lab}-") as tmp:
+        solution = Path(tmp) / "solution"
+        generate_lab(root / "solutions", lab, "solution", solution)
+
+        result = grade_submission(lab_dir, solution, options)
+        proof.results["solution"] = result
+        if result["status"] != "graded" or _failed(result):
+            proof.problems.append(
+                f"solution: status {result['status']}, failed {sorted(_failed(result))} "
+                f"({result['message'] or 'see criteria details'})"
+            )
+
+        result = grade_submission(lab_dir, lab_dir / "starter", options)
+        proof.results["starter"] = result
+        passing = all_ids - _failed(result)
+        if result["status"] != "graded" or passing:
+            proof.problems.append(
+                f"starter: status {result['status']}, criteria that pass on the starter "
+                f"(a defect): {sorted(passing)}"
+            )
+
+        for mutant in load_mutants(lab_dir / "hidden" / "mutants.toml", all_ids):
+            tree = Path(tmp) / f"mutant-{mutant.id}"
+            shutil.copytree(solution, tree)
+            apply_mutant(tree, mutant)
+            result = grade_submission(lab_dir, tree, options)
+            proof.results[f"mutant:{mutant.id}"] = result
+            failed = _failed(result)
+            if result["status"] != "graded" or failed != set(mutant.loses):
+                proof.problems.append(
+                    f"mutant {mutant.id}: expected to lose {sorted(mutant.loses)}, "
+                    f"lost {sorted(failed)} (status {result['status']})"
+                )
+    return proof
