@@ -1,0 +1,9 @@
+"""Root URLconf: each app's routes are included under one prefix."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # TODO(lab01): route "api/" to the api app's URLs (labs/lab01/README.md, step 4).
+]
