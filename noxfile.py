@@ -65,15 +65,21 @@ def _install(session: nox.Session, extras: str) -> None:
         stamp.write_text(digest)
 
 
-def _labs_listing() -> str:
-    return ", ".join(sorted(p.parent.name for p in ROOT.glob("labs/*/rubric.toml")))
+def _known_labs() -> list[str]:
+    return sorted(p.parent.name for p in ROOT.glob("labs/*/rubric.toml"))
 
 
 @nox.session
 def grade(session: nox.Session) -> None:
     """Grade labs: nox -s grade lab01 [--submission PATH] [--database URL] [--json]."""
-    if not any(LAB_WORD.match(a) for a in session.posargs):
-        session.error(f"Name the lab to grade, e.g. `nox -s grade lab01`. Labs: {_labs_listing()}.")
+    # Checked here, before any install, so a typo costs one line and no waiting. (nox ends the
+    # message with its own full stop.)
+    labs, known = [a for a in session.posargs if LAB_WORD.match(a)], _known_labs()
+    if not labs:
+        session.error(f"Name the lab to grade, e.g. `nox -s grade lab01`. Labs: {', '.join(known)}")
+    unknown = [lab for lab in labs if lab.lower() not in known]
+    if unknown:
+        session.error(f"Unknown lab {unknown[0]!r}. Labs you can grade: {', '.join(known)}")
     _install(session, "lab")
     # Exit 1 means "graded, some criteria failed": the table already says so, so the session
     # itself succeeded. Errors (2-5) still fail the session.

@@ -1,0 +1,48 @@
+"""The published result schema accepts what the grader writes and rejects what it must not."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import jsonschema
+import pytest
+
+from grader.result import SCHEMA_PATH, validate_result
+
+
+@pytest.fixture(scope="module")
+def graded(lab01_solution):
+    from grader.pipeline import grade_submission
+    from tests.support import ROOT
+
+    return grade_submission(ROOT / "labs" / "lab01", lab01_solution)
+
+
+def test_schema_is_valid_draft_2020_12():
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_a_real_result_validates(graded):
+    validate_result(graded)
+    assert graded["schema_version"] == "1.0"
+    assert graded["submission"]["digest"].startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "why"),
+    [
+        (lambda r: r.pop("criteria"), "criteria are required"),
+        (lambda r: r.update(status="done"), "status is an enum"),
+        (lambda r: r.update(status="error", message=None), "an error needs a message"),
+        (lambda r: r["criteria"][0].update(status="maybe"), "criterion status is an enum"),
+        (lambda r: r["score"].update(percent=120), "percent is at most 100"),
+        (lambda r: r.update(extra=1), "no unknown top-level keys"),
+    ],
+)
+def test_schema_rejects(graded, mutate, why):
+    bad = copy.deepcopy(graded)
+    mutate(bad)
+    with pytest.raises(jsonschema.ValidationError):
+        validate_result(bad)
