@@ -10,6 +10,7 @@ import pytest
 
 from grader.pipeline import GradeOptions
 from grader.proving import prove_lab
+from grader.result import validate_result
 from tests.support import ROOT, postgres_url
 
 LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.toml"))
@@ -17,14 +18,22 @@ LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.tom
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def sqlite_proofs():
+    """Each lab proven once on SQLite; several tests read the same gradings."""
+    return {lab: prove_lab(ROOT, lab, GradeOptions(database="sqlite")) for lab in LABS}
+
+
 def test_there_are_labs_to_prove():
     assert "lab01" in LABS
 
 
 @pytest.mark.parametrize("lab", LABS)
-def test_rubric_proven_on_sqlite(lab):
-    proof = prove_lab(ROOT, lab, GradeOptions(database="sqlite"))
+def test_rubric_proven_on_sqlite(lab, sqlite_proofs):
+    proof = sqlite_proofs[lab]
     assert proof.ok, "\n".join(proof.problems)
+    for result in proof.results.values():
+        validate_result(result)
     mutants = [k for k in proof.results if k.startswith("mutant:")]
     assert len(mutants) >= 2, f"{lab} needs at least 2 mutants, has {len(mutants)}"
     assert proof.results["starter"]["score"]["points"] == 0
@@ -41,9 +50,9 @@ def test_rubric_proven_on_postgres(lab):
     assert proof.results["solution"]["environment"]["database"] == "postgresql"
 
 
-def test_mutant_feedback_names_the_problem():
+def test_mutant_feedback_names_the_problem(sqlite_proofs):
     """A mutant's failing criterion carries the rubric's advice and what the check observed."""
-    proof = prove_lab(ROOT, "lab01", GradeOptions())
+    proof = sqlite_proofs["lab01"]
     result = proof.results["mutant:health-ignores-database"]
     (failed,) = [c for c in result["criteria"] if c["status"] == "failed"]
     assert failed["id"] == "health-degraded"
