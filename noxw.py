@@ -55,7 +55,7 @@ def _install_nox() -> Path:
 
 
 def main() -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must run on old Pythons to say so
         _fail(f"the course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     python: Path | str = sys.executable if _has_nox(sys.executable) else _install_nox()
     os.chdir(HERE)  # nox finds noxfile.py here, wherever the command was typed

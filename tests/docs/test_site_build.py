@@ -60,3 +60,60 @@ def test_lab01_page_shows_its_rubric_table(site: Path) -> None:
     assert "<table>" in html
     for criterion in rubric.criteria:
         assert criterion.title in html
+
+
+def test_hook_publishes_course_files_and_fixes_their_links(tmp_path: Path) -> None:
+    """A small course built with the real hook: pages, link rewriting, nav for unwritten labs."""
+    files = {
+        "mkdocs.yml": (
+            "site_name: t\n"
+            f"hooks: [{ROOT / 'docs/hooks/course_files.py'}]\n"
+            "markdown_extensions: [md_in_html]\n"
+            "validation: {omitted_files: warn, unrecognized_links: warn, anchors: warn}\n"
+            "nav:\n"
+            "  - index.md\n"
+            "  - curriculum.md\n"
+            "  - Labs: [{Lab 01: labs/lab01/README.md}, {Lab 02: labs/lab02/README.md}]\n"
+            "  - guide/extra.md\n"
+        ),
+        "docs/index.md": "# Home\n\n[Lab 01](labs/lab01/README.md#goal)\n",
+        "docs/guide/extra.md": "# Extra\n",
+        "curriculum.md": (
+            "# Curriculum\n\n"
+            "[lab one](labs/lab01/README.md#goal), [the folder](labs/lab01/), "
+            "[extra](docs/guide/extra.md), [`app.py`](labs/lab01/starter/app.py)\n\n"
+            "```\n[kept](labs/lab01/starter/app.py)\n```\n"
+        ),
+        "labs/lab01/README.md": (
+            "# Lab 01\n\n## Goal\n\nEdit [the app](starter/app.py) in [`starter/`](starter/).\n\n"
+            "<details><summary>Hint</summary>\n\nUse **bold**.\n\n</details>\n"
+        ),
+        "labs/lab01/starter/app.py": "x = 1\n",
+    }
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    site_dir = tmp_path / "site"
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site_dir)],
+        cwd=tmp_path,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert "labs/lab02/README.md is not written yet" in build.stderr
+
+    curriculum = (site_dir / "curriculum/index.html").read_text(encoding="utf-8")
+    assert 'href="../labs/lab01/#goal"' in curriculum
+    assert 'href="../labs/lab01/"' in curriculum  # a lab folder links to its handout
+    assert 'href="../guide/extra/"' in curriculum  # docs/ is the site's root
+    assert "<code>labs/lab01/starter/app.py</code>" in curriculum
+    assert "[kept](labs/lab01/starter/app.py)" in curriculum  # code blocks are left alone
+
+    lab = (site_dir / "labs/lab01/index.html").read_text(encoding="utf-8")
+    assert "the app (<code>labs/lab01/starter/app.py</code>)" in lab
+    assert "<code>labs/lab01/starter/</code>" in lab
+    assert "<strong>bold</strong>" in lab  # Markdown inside <details> is rendered
