@@ -31,7 +31,8 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout.decode()}{done.stderr.decode()}")
+        output = done.stdout.decode() + done.stderr.decode()
+        raise SystemExit(f"{' '.join(command)} failed:\n{output}")
     return elapsed
 
 
@@ -48,8 +49,12 @@ def main() -> None:
     ini = work / "bare.ini"
     ini.write_text("[pytest]\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTEST"))}
-    bare_env = {**env, "PYTHONPATH": str(solution), "DJANGO_SETTINGS_MODULE": "config.settings.test",
-                "DATABASE_URL": "sqlite:///:memory:"}
+    bare_env = {
+        **env,
+        "PYTHONPATH": str(solution),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": "sqlite:///:memory:",
+    }
     out = work / "result.json"
     nox = [sys.executable, "-m", "nox"]
     commands = {
@@ -69,17 +74,17 @@ def main() -> None:
              str(out)], ROOT, env),
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
-    for name, (command, cwd, cmd_env) in commands.items():  # warm-up round, not counted
+    for command, cwd, cmd_env in commands.values():  # warm-up round, not counted
         timed(command, cwd, cmd_env)
     for _ in range(args.runs):
         for name, (command, cwd, cmd_env) in commands.items():
             samples[name].append(timed(command, cwd, cmd_env))
     shutil.rmtree(work)
     baseline = statistics.median(next(iter(samples.values())))
-    print(f"| command | median (s) | min–max (s) | ratio to baseline |\n|---|---|---|---|")
+    print("| command | median (s) | min-max (s) | ratio to baseline |\n|---|---|---|---|")
     for name, values in samples.items():
         median = statistics.median(values)
-        print(f"| `{name}` | {median:.2f} | {min(values):.2f}–{max(values):.2f} | "
+        print(f"| `{name}` | {median:.2f} | {min(values):.2f}-{max(values):.2f} | "
               f"{median / baseline:.2f}x |")
     print(f"\n{args.runs} interleaved rounds after one warm-up round; {os.cpu_count()} cores; "
           f"Python {sys.version.split()[0]}.")

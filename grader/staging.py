@@ -103,7 +103,7 @@ def stage_submission(
     if not any(p.suffix == ".py" for p in relpaths):
         raise SubmissionError(
             f"{source} holds no Python files. Grade the folder with your project in it "
-            "(the one with manage.py), or restore the starter with `git checkout -- .`.",
+            f"(the one with manage.py), or restore it with `git checkout -- {source}`.",
             stage="stage",
         )
     dest.mkdir(parents=True, exist_ok=True)
