@@ -1,5 +1,6 @@
 """Prove a rubric (ARCHITECTURE decision 3): solution full marks, starter fails every criterion,
-each mutant loses exactly the criteria it declares.
+each mutant loses exactly the criteria it declares, and the solution still passes the rubric of
+every earlier lab (labs build on each other, so a later lab must not break an earlier one).
 
 Used by the course's test suite and by course authors (``python -m grader prove lab01``).
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.labgen import generate_lab
+from grader.labgen import generate_lab, load_config
 from grader.mutants import apply_mutant, load_mutants
 from grader.pipeline import GradeOptions, grade_submission
 from grader.rubric import load_rubric
@@ -61,6 +62,19 @@ def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proo
                 f"starter: status {result['status']}, criteria that pass on the starter "
                 f"(a defect): {sorted(passing)}"
             )
+
+        order = load_config(root / "solutions").labs
+        for earlier in order[: order.index(lab)]:
+            earlier_dir = root / "labs" / earlier
+            if not (earlier_dir / "hidden").is_dir():
+                continue
+            result = grade_submission(earlier_dir, solution, options)
+            proof.results[f"earlier:{earlier}"] = result
+            if result["status"] != "graded" or _failed(result):
+                proof.problems.append(
+                    f"{lab} solution against the {earlier} rubric: status {result['status']}, "
+                    f"failed {sorted(_failed(result))} ({result['message'] or 'see details'})"
+                )
 
         for mutant in load_mutants(lab_dir / "hidden" / "mutants.toml", all_ids):
             tree = Path(tmp) / f"mutant-{mutant.id}"
