@@ -5,6 +5,8 @@
     nox -s lint               ruff on everything, mypy on grader/
     nox -s docs               build the site strictly (nox -s docs -- serve: live preview)
     nox -s labs               regenerate lab starters and generated tables (-- --check: verify)
+    nox -s release -- DEST    build the learners' edition into DEST (default dist/learners)
+    nox -s cohort -- ARGS     instructors: python -m grader cohort ARGS (grade, override, publish)
 
 Environments are reused between runs and re-synced only when pyproject.toml changes, so a
 repeat ``nox -s grade lab01`` costs about as much as running the checks themselves.
@@ -69,6 +71,17 @@ def _known_labs() -> list[str]:
     return sorted(p.parent.name for p in ROOT.glob("labs/*/rubric.toml"))
 
 
+def _notebook_labs(labs: list[str]) -> bool:
+    """Whether any of ``labs`` is graded by nbgrader (its rubric names a notebook)."""
+    import tomllib
+
+    for lab in labs:
+        rubric = ROOT / "labs" / lab.lower() / "rubric.toml"
+        if rubric.is_file() and "notebook" in tomllib.loads(rubric.read_text(encoding="utf-8")):
+            return True
+    return False
+
+
 @nox.session
 def grade(session: nox.Session) -> None:
     """Grade labs: nox -s grade lab01 [--submission PATH] [--database URL] [--json]."""
@@ -80,7 +93,8 @@ def grade(session: nox.Session) -> None:
     unknown = [lab for lab in labs if lab.lower() not in known]
     if unknown:
         session.error(f"Unknown lab {unknown[0]!r}. Labs you can grade: {', '.join(known)}")
-    _install(session, "lab")
+    # Notebook labs (lab03) are graded by nbgrader: install it only when one of them is graded.
+    _install(session, "lab,notebook" if _notebook_labs(labs) else "lab")
     # Exit 1 means "graded, some criteria failed": the table already says so, so the session
     # itself succeeded. Errors (2-5) still fail the session.
     session.run("python", "-m", "grader", "grade", *session.posargs, success_codes=[0, 1])
@@ -89,7 +103,7 @@ def grade(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The course's own tests: generator, grader, rubric proofs, schema, site build."""
-    _install(session, "lab,docs,dev,authoring")
+    _install(session, "lab,docs,dev,authoring,instructor,browser,notebook")
     session.run("python", "-m", "grader.labgen", "starters", "--check")
     session.run("python", "-m", "pytest", "tests", *session.posargs)
     session.chdir("solutions")
@@ -99,7 +113,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff over the repository; mypy (strict) over grader/."""
-    _install(session, "lab,dev")
+    _install(session, "lab,dev,instructor")  # mypy needs SQLAlchemy/Alembic's types
     session.run("ruff", "check", ".")
     session.run("mypy")
 
@@ -117,8 +131,29 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def labs(session: nox.Session) -> None:
-    """Regenerate lab starters and rubric tables; `-- --check` only verifies they are fresh."""
-    _install(session, "lab")
+    """Regenerate lab starters, notebooks and rubric tables; `-- --check` only verifies them."""
+    _install(session, "lab,notebook")
     check = "--check" in session.posargs
     session.run("python", "-m", "grader.labgen", "starters", *(["--check"] if check else []))
+    # After the generator (which rewrites each starter): nbgrader's release of every notebook
+    # lab's source notebook into its starter (python -m grader.notebook release; docs/authors).
+    session.run("python", "-m", "grader.notebook", "release", *(["--check"] if check else []))
     session.run("python", "-m", "grader.docs_sync", *(["--check"] if check else []))
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Build the learners' edition: nox -s release [-- DEST] (default dist/learners)."""
+    _install(session, "lab")
+    dest = session.posargs or ["dist/learners"]
+    session.run("python", "-m", "grader", "release", *dest)
+
+
+@nox.session
+def cohort(session: nox.Session) -> None:
+    """Instructors: nox -s cohort -- grade --lab lab01 --submissions DIR --roster roster.csv."""
+    if not session.posargs:
+        session.error("Say what to do, e.g. `nox -s cohort -- grade --lab lab01 ...` (see --help)")
+    notebook = _notebook_labs([a for a in session.posargs if LAB_WORD.match(a)])
+    _install(session, "lab,instructor,notebook" if notebook else "lab,instructor")
+    session.run("python", "-m", "grader", "cohort", *session.posargs)

@@ -25,6 +25,13 @@ from grader.errors import (
 )
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Grade BlogCraftAI course labs against their rubrics."
@@ -37,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--submission",
         type=Path,
-        help="folder to grade (default: your workspace, labs/LAB/starter)",
+        help="folder, .zip or .tar.gz to grade (default: your workspace, labs/LAB/starter)",
     )
     grade.add_argument(
         "--output", type=Path, help="write the result JSON here (default: .grader/results/LAB.json)"
@@ -49,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--timeout", type=float, help="seconds before the checks are stopped")
     grade.add_argument("--json", action="store_true", help="print the result JSON, not a table")
+    grade.add_argument(
+        "--official",
+        action="store_true",
+        help="instructors: grade in a bubblewrap sandbox, verdicts decided out of process",
+    )
+    grade.add_argument(
+        "--repeat",
+        type=_positive_int,
+        default=1,
+        help="official mode: run every check N times; disagreeing runs are flagged flaky",
+    )
 
     sub.add_parser("list", help="list the labs that can be graded")
 
@@ -57,6 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     prove.add_argument("labs", nargs="+", metavar="LAB")
     prove.add_argument("--database", default=os.environ.get("GRADER_DATABASE_URL", "sqlite"))
+    prove.add_argument("--official", action="store_true", help="prove in official mode")
+
+    release = sub.add_parser("release", help="build the learners' edition into DEST")
+    release.add_argument("dest", type=Path, metavar="DEST")
+    release.add_argument(
+        "--include-untracked",
+        action="store_true",
+        help="also publish files git does not track yet (to try a release before committing)",
+    )
+    release.set_defaults(handler=_release)
+
+    from grader.cohort.cli import add_cohort_commands, add_export_commands
+
+    add_cohort_commands(sub)  # instructors: cohort grade|override|status|audit|publish
+    add_export_commands(sub)  # export a result; Gradescope bundle; Classroom workflow
     return parser
 
 
@@ -78,7 +111,12 @@ def _grade(args: argparse.Namespace) -> int:
     worst = EXIT_PASSED
     for lab_dir in lab_dirs:
         submission = (args.submission or default_workspace(lab_dir)).resolve()
-        options = GradeOptions(database=args.database, timeout=args.timeout)
+        options = GradeOptions(
+            database=args.database,
+            timeout=args.timeout,
+            mode="official" if args.official else "local",
+            repeat=args.repeat,
+        )
         result = grade_submission(lab_dir, submission, options)
         latest, history = default_result_paths(root, lab_dir.name, result["started_at"])
         if args.output:
@@ -93,15 +131,13 @@ def _grade(args: argparse.Namespace) -> int:
             render_result(result, console, handout=handout)
             shown = args.output or latest
             console.print(f"Result saved to {os.path.relpath(shown)}", style="dim")
+        passed = result["score"]["points"] == result["score"]["max_points"]
+        if "public_checks" in result:  # learners' edition: the public checks decide the exit
+            passed = result["public_checks"]["failed"] == 0
         code = {
             "error": EXIT_SUBMISSION_ERROR,
             "timeout": EXIT_TIMEOUT,
-        }.get(
-            result["status"],
-            EXIT_PASSED
-            if result["score"]["points"] == result["score"]["max_points"]
-            else EXIT_FAILED,
-        )
+        }.get(result["status"], EXIT_PASSED if passed else EXIT_FAILED)
         worst = max(worst, code)
     return worst
 
@@ -123,7 +159,8 @@ def _prove(args: argparse.Namespace) -> int:
     worst = EXIT_PASSED
     for lab in args.labs:
         lab_dir = resolve_lab(root, lab)
-        proof = prove_lab(root, lab_dir.name, GradeOptions(database=args.database))
+        mode = "official" if args.official else "local"
+        proof = prove_lab(root, lab_dir.name, GradeOptions(database=args.database, mode=mode))
         runs = len(proof.results)
         if proof.ok:
             print(f"{lab_dir.name}: rubric proven ({runs} gradings: solution, starter, mutants)")
@@ -132,12 +169,34 @@ def _prove(args: argparse.Namespace) -> int:
             print(f"{lab_dir.name}: {len(proof.problems)} problem(s) in {runs} gradings")
             for problem in proof.problems:
                 print(f"  - {problem}")
+        for note in proof.notes:  # e.g. criteria that need PostgreSQL, proven on SQLite
+            print(f"  note: {note}")
     return worst
+
+
+def _release(args: argparse.Namespace) -> int:
+    from grader.labs import find_course_root
+    from grader.release.build import build_edition
+
+    edition = build_edition(
+        find_course_root(), args.dest, include_untracked=args.include_untracked
+    )
+    print(
+        f"Learners' edition in {edition.dest}: {len(edition.files)} files; left out "
+        f"{len(edition.excluded)} (solutions, hidden checks, author pages, the course's tests); "
+        f"{len(edition.notebooks)} notebook(s) stripped; public tests for "
+        f"{', '.join(edition.public_labs) or 'no lab'}. Leak scan: clean."
+    )
+    return EXIT_PASSED
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        handler = getattr(args, "handler", None)
+        if handler is not None:  # release, cohort and export commands
+            code: int = handler(args)
+            return code
         if args.command == "grade":
             return _grade(args)
         if args.command == "prove":

@@ -14,6 +14,25 @@ Kinds of block:
 ``rubric-summary``
     One row per lab that has a rubric: title, number of criteria, points, outcomes served.
     Takes no argument.
+``schedule``
+    The ten days at a glance, from the agenda (``curriculum.md``, see ``grader.curriculum``):
+    one row per day (theme, its hours, its lab hour, the outcomes it serves) and one for the
+    capstone sprint. Takes no argument.
+``day-schedule <day>``
+    One day's time box from the agenda: talk, activity and review minutes of each hour, and
+    the lab hour. For the day pages, e.g. ``day-schedule 3``.
+``outcome-coverage``
+    The hours and the labs that serve each learning outcome. Takes no argument.
+``marking-guides``
+    Every lab's marking guide: a ``### Lab NN marking guide`` heading, a line naming the
+    handout, points and rubric version, and the ``rubric-table`` rows; a new lab's rubric
+    appears here by itself. Takes no argument.
+``capstone-rubric``
+    The capstone's marking guide from ``templates/copier/capstone/rubric.toml`` (see
+    ``grader.traceability``): criterion, points, outcome, how it is decided, what is checked.
+``traceability``
+    The outcome-by-criterion matrix over every lab rubric and the capstone: how many criteria and
+    points serve each outcome, then one row per criterion. Takes no argument.
 
 Files scanned (those that exist): ``labs/*/README.md``, ``assessments.md``, ``curriculum.md``,
 ``resources.md`` and ``docs/**/*.md``. Marker lines inside fenced code blocks are text, not
@@ -42,6 +61,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader import curriculum, traceability
 from grader.errors import RubricError
 from grader.labs import known_labs
 from grader.rubric import Rubric, load_rubric
@@ -141,9 +161,10 @@ def _rubric_table(arg: str, ctx: _Context) -> list[str]:
     ]
     for criterion in rubric.criteria:
         feedback = _cell(criterion.feedback)
-        if criterion.see:
-            # `see` is relative to the lab folder (it usually points into the handout).
-            target = f"labs/{rubric.lab}/{criterion.see}"
+        # `see` is relative to the lab folder (it usually points into the handout). No link to
+        # a handout not written yet: it would be a broken link on every page showing the table.
+        target = f"labs/{rubric.lab}/{criterion.see}" if criterion.see else ""
+        if target and (ctx.root / target.partition("#")[0]).is_file():
             text = "this step" if _is_this_page(ctx, target) else "the handout"
             feedback += f" See [{text}]({_link(ctx, target)})."
         rows.append(
@@ -177,9 +198,60 @@ def _rubric_summary(arg: str, ctx: _Context) -> list[str]:
     return rows
 
 
+def _no_argument(kind: str, arg: str) -> None:
+    if arg:
+        raise ValueError(f"{kind} takes no argument (got {arg!r})")
+
+
+def _schedule(arg: str, ctx: _Context) -> list[str]:
+    _no_argument("schedule", arg)
+    agenda = curriculum.load_agenda(ctx.root)
+    return curriculum.render_schedule(agenda, ctx.root, lambda target: _link(ctx, target))
+
+
+def _day_schedule(arg: str, ctx: _Context) -> list[str]:
+    if not arg.isdigit():
+        raise ValueError(f"day-schedule needs a day number, e.g. `day-schedule 3` (got {arg!r})")
+    agenda = curriculum.load_agenda(ctx.root)
+    return curriculum.render_day_schedule(agenda, int(arg), lambda target: _link(ctx, target))
+
+
+def _outcome_coverage(arg: str, ctx: _Context) -> list[str]:
+    _no_argument("outcome-coverage", arg)
+    agenda = curriculum.load_agenda(ctx.root)
+    return curriculum.render_outcome_coverage(
+        agenda, ctx.root, lambda target: _link(ctx, target), _outcome
+    )
+
+
+def _marking_guides(arg: str, ctx: _Context) -> list[str]:
+    _no_argument("marking-guides", arg)
+    return traceability.marking_guides(
+        ctx.root, table=lambda lab: _rubric_table(lab, ctx), link=lambda t: _link(ctx, t)
+    )
+
+
+def _capstone_rubric(arg: str, ctx: _Context) -> list[str]:
+    _no_argument("capstone-rubric", arg)
+    return traceability.capstone_table(ctx.root, cell=_cell, outcome_label=_outcome)
+
+
+def _traceability(arg: str, ctx: _Context) -> list[str]:
+    _no_argument("traceability", arg)
+    return traceability.traceability_matrix(
+        ctx.root, link=lambda t: _link(ctx, t), cell=_cell, outcome_label=_outcome
+    )
+
+
 RENDERERS: dict[str, _Renderer] = {
     "rubric-table": _rubric_table,
     "rubric-summary": _rubric_summary,
+    "schedule": _schedule,
+    "day-schedule": _day_schedule,
+    "outcome-coverage": _outcome_coverage,
+    "marking-guides": _marking_guides,
+    "capstone-rubric": _capstone_rubric,
+    "traceability": _traceability,
 }
 
 

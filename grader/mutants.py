@@ -13,6 +13,10 @@
 
 Text edits rather than patch files: they survive unrelated changes to the solution, and when the
 solution moves on, the ``find`` that no longer matches names the mutant to update.
+
+In a notebook, an edit names the cell by its nbgrader grade id, ``cell = "prefetch_related"``
+(with ``file`` the notebook): ``find`` and ``replace`` then apply to that cell's source as the
+author sees it in Jupyter, not to the JSON text that stores it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Edit:
     file: str
     find: str
     replace: str
+    cell: str | None = None  # a notebook cell's nbgrader grade id
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,13 @@ def load_mutants(path: Path, criterion_ids: set[str]) -> list[Mutant]:
                 description=str(entry["description"]),
                 loses=tuple(entry["loses"]),
                 edits=tuple(
-                    Edit(str(e["file"]), str(e["find"]), str(e["replace"])) for e in entry["edits"]
+                    Edit(
+                        str(e["file"]),
+                        str(e["find"]),
+                        str(e["replace"]),
+                        str(e["cell"]) if "cell" in e else None,
+                    )
+                    for e in entry["edits"]
                 ),
             )
         except (KeyError, TypeError) as exc:
@@ -74,6 +85,16 @@ def apply_mutant(tree: Path, mutant: Mutant) -> None:
     """Apply ``mutant``'s edits to the files under ``tree`` in place."""
     for edit in mutant.edits:
         target = tree / edit.file
+        if edit.cell is not None:
+            from grader.notebook.cells import edit_cell
+
+            try:
+                edit_cell(target, edit.cell, edit.find, edit.replace)
+            except FileNotFoundError:
+                raise RubricError(f"mutant {mutant.id!r}: {edit.file} does not exist") from None
+            except ValueError as exc:
+                raise RubricError(f"mutant {mutant.id!r}: {exc}") from None
+            continue
         try:
             text = target.read_text(encoding="utf-8")
         except FileNotFoundError:

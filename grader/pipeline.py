@@ -6,22 +6,33 @@ child process → score against the rubric → one result document.
 Every stage turns bad input into a definite status (``graded`` / ``error`` / ``timeout``) and a
 learner-facing message. Usage errors (unknown lab, missing folder) raise
 :class:`~grader.errors.UsageError` before any result exists; a rubric bug raises
-:class:`~grader.errors.RubricError`.
+:class:`~grader.errors.RubricError`. Without hidden checks (the learners' edition) the lab's
+public tests run instead and every criterion is ``official_only`` (:mod:`grader.release.selfcheck`).
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.errors import RubricError, SubmissionError
+from grader.errors import RubricError, SubmissionError, UsageError
+from grader.gates.run import GateRun, check_gate_tools, gate_criteria, run_quality_gates
+from grader.official.intake import check_layout, open_submission
+from grader.official.runner import check_official_request, run_official_checks
+from grader.release.selfcheck import (
+    PublicChecks,
+    is_self_check,
+    official_only,
+    prepare_public_checks,
+    public_summary,
+)
 from grader.result import Outcome, build_result, utc_now
 from grader.rubric import Rubric, load_rubric
 from grader.runner import run_checks
-from grader.scoring import score_report, unscored
+from grader.scoring import CriterionResult, Score, score_report, unscored
 from grader.staging import StagedSubmission, check_syntax, stage_submission
 
 
@@ -33,6 +44,7 @@ class GradeOptions:
     timeout: float | None = None
     mode: str = "local"
     keep_workdir: Path | None = None  # for debugging a rubric: stage here and keep it
+    repeat: int = 1  # official mode: runs of every check; disagreeing runs flag it flaky
 
 
 def _timeout_message(seconds: float) -> str:
@@ -49,20 +61,41 @@ def grade_submission(
     """Grade ``submission`` against the rubric in ``lab_dir`` and return the result document."""
     options = options or GradeOptions()
     rubric = load_rubric(lab_dir / "rubric.toml")
-    if not rubric.hidden_dir.is_dir():
-        raise RubricError(
-            f"{rubric.hidden_dir} is missing: this copy of the course has no hidden checks for "
-            f"{rubric.lab}. Official grading decides this lab's criteria."
-        )
+    # The learners' edition has no hidden checks: run the public tests instead and mark every
+    # criterion as decided by the official grading (grader.release.selfcheck).
+    public = is_self_check(rubric)
+    public_checks: PublicChecks | None = None
+    if options.mode not in ("local", "official"):
+        raise UsageError(f"Unknown grading mode {options.mode!r}: use 'local' or 'official'.")
+    if options.repeat != 1 and options.mode != "official":
+        raise UsageError("--repeat applies to official grading only; add --official.")
+    if options.mode == "official":  # refused before staging: no sandbox, postgres, no checks
+        if rubric.notebook is not None and not public:
+            raise UsageError(
+                f"{rubric.lab} is a notebook lab, graded by nbgrader, which official mode does not "
+                "run; grade it without --official (a separate, hardened local process)."
+            )
+        check_official_request(options.database, public)
+    if not public:
+        check_gate_tools(rubric)  # a missing ruff or coverage.py must never cost points
     started_at = utc_now()
     t0 = time.monotonic()
     timings: dict[str, float] = {}
+    gates: GateRun | None = None
     with tempfile.TemporaryDirectory(prefix=f"grader-{rubric.lab}-") as tmp:
         work = options.keep_workdir or Path(tmp)
         staged: StagedSubmission | None = None
         try:
-            staged = stage_submission(submission, work / "submission")
+            source = open_submission(submission, work / "unpacked")  # folder or archive
+            staged = stage_submission(source, work / "submission")
+            check_layout(staged, rubric)
             check_syntax(staged)
+            if public:
+                public_checks = prepare_public_checks(lab_dir, staged.path)
+            elif rubric.notebook is not None:
+                from grader.notebook.runner import check_notebook
+
+                check_notebook(staged, rubric)
         except SubmissionError as exc:
             timings["stage"] = time.monotonic() - t0
             timings["total"] = timings["stage"]
@@ -78,13 +111,46 @@ def grade_submission(
                 0,
             )
         timings["stage"] = time.monotonic() - t0
-        run = run_checks(
-            rubric=rubric,
-            staged=staged,
-            work=work,
-            database=options.database,
-            timeout=options.timeout,
-        )
+        if options.mode == "official":
+            run = run_official_checks(
+                rubric=rubric,
+                staged=staged,
+                work=work,
+                timeout=options.timeout,
+                repeat=options.repeat,
+            )
+        elif rubric.notebook is not None and public_checks is None:
+            from grader.notebook.runner import run_notebook_checks
+
+            notebook_run = run_notebook_checks(
+                rubric=rubric,
+                staged=staged,
+                work=work,
+                database=options.database,
+                timeout=options.timeout,
+            )
+            run = notebook_run.run
+            timings.update(notebook_run.timings)  # nbgrader_generate, nbgrader_autograde, ...
+        else:
+            run = run_checks(
+                rubric=rubric,
+                staged=staged,
+                work=work,
+                database=options.database,
+                timeout=options.timeout,
+                checks=public_checks.check_set if public_checks else None,
+            )
+        # Quality gates (ruff, the learner's own tests) once the checks have run at all.
+        if public_checks is None and gate_criteria(rubric) and run.report and run.report.tests:
+            gates = run_quality_gates(
+                rubric=rubric,
+                staged=staged,
+                work=work,
+                database=options.database,
+                timeout=options.timeout,
+                mode=options.mode,
+            )
+            timings["gates"] = gates.seconds
     timings["checks"] = run.seconds
     timings["total"] = time.monotonic() - t0
     limit = options.timeout if options.timeout is not None else rubric.timeout_seconds
@@ -110,13 +176,20 @@ def grade_submission(
         return _finish(
             rubric, unscored(rubric), outcome, submission, staged, options, timings, started_at, 0
         )
-    if report.collection_errors and not report.tests:
+    if report.collection_errors and not report.tests and public_checks is None:
         raise RubricError(
             f"The hidden checks of {rubric.lab} could not be collected: "
             + "; ".join(report.collection_errors)
         )
-    score = score_report(rubric, report)
-    return _finish(
+    scored = gates.merged(report) if gates else report
+    score = official_only(rubric) if public_checks else score_report(rubric, scored)
+    if not public_checks:
+        score = not_gradable_here(rubric, score, options.database)
+    if run.integrity_flags:  # official mode: manual review, flaky checks, a tampered channel
+        score = replace(score, integrity_flags=score.integrity_flags + run.integrity_flags)
+    if gates and gates.flags:
+        score = replace(score, integrity_flags=score.integrity_flags + gates.flags)
+    result = _finish(
         rubric,
         score,
         Outcome("graded"),
@@ -125,8 +198,34 @@ def grade_submission(
         options,
         timings,
         started_at,
-        len(report.tests),
+        0 if public_checks else len(report.tests),  # integrity counts hidden checks only
     )
+    if public_checks:
+        result["public_checks"] = public_summary(report, public_checks.source)
+    return result
+
+
+def not_gradable_here(rubric: Rubric, score: Score, database: str) -> Score:
+    """Criteria that ``requires = "postgresql"`` become ``not_run`` (0 points) on SQLite, with a
+    detail saying how to grade them: never a pass or a fail decided by the wrong database."""
+    if database.startswith("postgres"):
+        return score
+    results = []
+    for result in score.criteria:
+        if result.criterion.requires == "postgresql":
+            result = CriterionResult(
+                criterion=result.criterion,
+                status="not_run",
+                points=0,
+                detail=(
+                    "Not gradable here: it needs PostgreSQL and this grading used SQLite. Grade "
+                    f"with `nox -s grade -- {rubric.lab} --database postgres://USER@HOST:5432/"
+                    "postgres`, or set GRADER_DATABASE_URL to that URL."
+                ),
+                tests=result.tests,
+            )
+        results.append(result)
+    return replace(score, criteria=tuple(results))
 
 
 def _finish(

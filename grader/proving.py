@@ -3,6 +3,11 @@ each mutant loses exactly the criteria it declares, and the solution still passe
 every earlier lab (labs build on each other, so a later lab must not break an earlier one).
 
 Used by the course's test suite and by course authors (``python -m grader prove lab01``).
+
+A criterion a graded run reports as ``not_run`` could not be decided by that run (it needs
+PostgreSQL and the proof runs on SQLite): it is left out of the comparisons and listed in
+``Proof.notes``, and a mutant that only loses such criteria is not graded. Notebook labs' source
+notebooks are added to the generated solution (:func:`grader.notebook.add_source_notebooks`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from grader.labgen import generate_lab, load_config
 from grader.mutants import apply_mutant, load_mutants
+from grader.notebook import add_source_notebooks
 from grader.pipeline import GradeOptions, grade_submission
 from grader.rubric import load_rubric
 
@@ -26,6 +32,7 @@ class Proof:
     lab: str
     problems: list[str] = field(default_factory=list)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what this database could not prove
 
     @property
     def ok(self) -> bool:
@@ -33,7 +40,14 @@ class Proof:
 
 
 def _failed(result: dict[str, Any]) -> set[str]:
-    return {c["id"] for c in result["criteria"] if c["status"] != "passed"}
+    return {c["id"] for c in result["criteria"] if c["status"] != "passed"} - _not_gradable(result)
+
+
+def _not_gradable(result: dict[str, Any]) -> set[str]:
+    """Criteria a graded run could not decide here (``not_run``: they need PostgreSQL)."""
+    if result["status"] != "graded":
+        return set()
+    return {c["id"] for c in result["criteria"] if c["status"] == "not_run"}
 
 
 def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proof:
@@ -45,9 +59,17 @@ def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proo
     with tempfile.TemporaryDirectory(prefix=f"prove-{lab}-") as tmp:
         solution = Path(tmp) / "solution"
         generate_lab(root / "solutions", lab, "solution", solution)
+        order = load_config(root / "solutions").labs
+        add_source_notebooks(root, lab, solution, list(order))
 
         result = grade_submission(lab_dir, solution, options)
         proof.results["solution"] = result
+        skipped = _not_gradable(result)
+        if skipped:
+            proof.notes.append(
+                f"not gradable on this database, so not proven here: {sorted(skipped)} "
+                "(prove with --database postgres://...)"
+            )
         if result["status"] != "graded" or _failed(result):
             proof.problems.append(
                 f"solution: status {result['status']}, failed {sorted(_failed(result))} "
@@ -56,14 +78,13 @@ def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proo
 
         result = grade_submission(lab_dir, lab_dir / "starter", options)
         proof.results["starter"] = result
-        passing = all_ids - _failed(result)
+        passing = {c["id"] for c in result["criteria"] if c["status"] == "passed"}
         if result["status"] != "graded" or passing:
             proof.problems.append(
                 f"starter: status {result['status']}, criteria that pass on the starter "
                 f"(a defect): {sorted(passing)}"
             )
 
-        order = load_config(root / "solutions").labs
         for earlier in order[: order.index(lab)]:
             earlier_dir = root / "labs" / earlier
             if not (earlier_dir / "hidden").is_dir():
@@ -77,13 +98,19 @@ def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proo
                 )
 
         for mutant in load_mutants(lab_dir / "hidden" / "mutants.toml", all_ids):
+            if set(mutant.loses) <= skipped:
+                proof.notes.append(
+                    f"mutant {mutant.id} not proven: it loses {sorted(mutant.loses)}, which "
+                    "this database cannot grade"
+                )
+                continue
             tree = Path(tmp) / f"mutant-{mutant.id}"
             shutil.copytree(solution, tree)
             apply_mutant(tree, mutant)
             result = grade_submission(lab_dir, tree, options)
             proof.results[f"mutant:{mutant.id}"] = result
             failed = _failed(result)
-            if result["status"] != "graded" or failed != set(mutant.loses):
+            if result["status"] != "graded" or failed != set(mutant.loses) - skipped:
                 proof.problems.append(
                     f"mutant {mutant.id}: expected to lose {sorted(mutant.loses)}, "
                     f"lost {sorted(failed)} (status {result['status']})"

@@ -16,6 +16,7 @@ _STATUS = {
     "passed": ("PASS", "green"),
     "failed": ("FAIL", "red"),
     "not_run": ("NOT RUN", "yellow"),
+    "official_only": ("OFFICIAL", "cyan"),
 }
 
 
@@ -23,12 +24,45 @@ def next_step(result: dict[str, Any], handout: str) -> str:
     """One sentence telling the learner what to do now."""
     if result["status"] != "graded":
         return f"Fix the problem above, then grade again. The handout is {handout}."
-    failing = [c for c in result["criteria"] if c["status"] != "passed"]
+    public = result.get("public_checks")
+    if public is not None:  # the learners' edition: no hidden checks here
+        failing_checks = [t for t in public["tests"] if t["outcome"] in ("failed", "error")]
+        if failing_checks:
+            first_check = failing_checks[0]
+            return f"Make the public check {first_check['id']} pass: {first_check['message']}"
+        return (
+            "Every public check passes. The criteria above are decided by the official grading "
+            f"only; the handout ({handout}) says what each one asks for."
+        )
+    failing = [c for c in result["criteria"] if c["status"] not in ("passed", "not_run")]
+    not_here = [c for c in result["criteria"] if c["status"] == "not_run"]
+    if not failing and not_here:  # graded, but some criteria need e.g. PostgreSQL
+        return (
+            f"Every criterion that could be graded here passes. “{not_here[0]['title']}”: "
+            f"{not_here[0]['detail'] or 'not graded in this run.'}"
+        )
     if not failing:
         return "Every criterion passes. Commit your work and move on to the next lab."
     first = failing[0]
     where = f" ({handout.rsplit('/', 1)[0]}/{first['see']})" if first.get("see") else ""
     return f"Start with “{first['title']}”{where}. {first['feedback']}"
+
+
+def _render_public_checks(result: dict[str, Any], console: Console) -> None:
+    """The learners' edition: how the public tests went, failing ones first (at most five)."""
+    public = result["public_checks"]
+    console.print(
+        Text(
+            f"Public checks ({public['source']}): {public['passed']} passed, "
+            f"{public['failed']} failed",
+            style="bold green" if public["failed"] == 0 else "bold red",
+        )
+    )
+    failing = [t for t in public["tests"] if t["outcome"] in ("failed", "error")]
+    for check in failing[:5]:
+        console.print(Text(f"  FAIL {check['id']}: ", style="red") + Text(check["message"] or ""))
+    if len(failing) > 5:
+        console.print(f"  … and {len(failing) - 5} more (see the result JSON)")
 
 
 def render_result(result: dict[str, Any], console: Console, *, handout: str) -> None:
@@ -43,13 +77,18 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
         table.add_column("Feedback", overflow="fold", ratio=1)
         for c in result["criteria"]:
             label, colour = _STATUS[c["status"]]
+            if c["status"] == "not_run":  # in a graded result: cannot be graded in this run
+                label = "NOT GRADABLE"
+            official = c["status"] in ("official_only", "not_run")
             table.add_row(
                 c["title"],
-                f"{c['points']}/{c['max_points']}",
+                f"-/{c['max_points']}" if official else f"{c['points']}/{c['max_points']}",
                 Text(label, style=colour),
                 c["detail"] or c["feedback"] or "",
             )
         console.print(table)
+        if result.get("public_checks") is not None:
+            _render_public_checks(result, console)
     else:
         label = "ERROR" if result["status"] == "error" else "TIMEOUT"
         console.print(Text(f"{label}: ", style="bold red") + Text(result["message"] or ""))
@@ -57,10 +96,20 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
             f"No criterion could be checked, so none scored (0/{result['score']['max_points']})."
         )
     score = result["score"]
-    if result["status"] == "graded":
+    if result["status"] == "graded" and result.get("public_checks") is not None:
         console.print(
             Text(
-                f"Score: {score['points']}/{score['max_points']} ({score['percent']:g}%)",
+                f"Score: decided by the official grading ({score['max_points']} points). This "
+                "copy of the course has no hidden checks; it ran the public tests only.",
+                style="bold",
+            )
+        )
+    elif result["status"] == "graded":
+        ungraded = sum(c["max_points"] for c in result["criteria"] if c["status"] == "not_run")
+        console.print(
+            Text(
+                f"Score: {score['points']}/{score['max_points']} ({score['percent']:g}%)"
+                + (f"; {ungraded} points could not be graded here (see above)" if ungraded else ""),
                 style="bold",
             )
         )

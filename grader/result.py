@@ -26,7 +26,7 @@ from grader.rubric import Rubric
 from grader.scoring import Score
 from grader.staging import StagedSubmission
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: official_only criteria, public_checks
 SCHEMA_PATH = Path(__file__).parent / "schema" / "result.schema.json"
 STATUSES = ("graded", "error", "timeout")
 

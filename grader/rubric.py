@@ -23,6 +23,16 @@ only the grader reads. Format::
 A criterion passes only when every one of its checks passes (no partial credit inside a
 criterion: split it into two criteria instead, so the feedback stays specific).
 
+Notebook labs (:mod:`grader.notebook`) name their notebook at the top, ``notebook =
+"notebooks/lab03_orm_workbook.ipynb"`` (relative to the project), and every criterion says
+``kind = "nbgrader"`` with ``checks = ["cell:<grade id>"]``: the nbgrader grade cells that decide
+it. Any criterion may say ``requires = "postgresql"``: graded on SQLite, it is then reported as
+not gradable here (status ``not_run``, with how to fix that), never as a pass or a fail.
+
+Quality gates (:mod:`grader.gates`): ``kind = "learner-tests"`` (the learner's own tests pass and
+cover enough) and ``kind = "ruff"`` (ruff finds nothing) name no checks; their keys are in
+:mod:`grader.gates.spec`, and each is reported as one outcome under ``Criterion.checks``.
+
 :func:`load_rubric` validates everything above and raises :class:`~grader.errors.RubricError`
 with the file and the offending entry, so a course author never meets a KeyError.
 """
@@ -37,10 +47,14 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError
+from grader.gates.spec import GATE_KEYS, GATE_KINDS, Gate, gate_check_id, parse_gate
 
 OUTCOMES = range(1, 7)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-CHECK_KINDS = ("pytest",)
+CHECK_KINDS = ("pytest", "nbgrader")
+REQUIRES = ("postgresql",)
+_CELL_CHECK = re.compile(r"^cell:[A-Za-z0-9_-]+$")
+_NOTEBOOK = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.ipynb$")
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class Criterion:
     feedback: str
     see: str | None = None
     kind: str = "pytest"
+    requires: str | None = None  # "postgresql": not gradable on SQLite
+    gate: Gate | None = None  # quality-gate kinds only (grader.gates)
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,7 @@ class Rubric:
     criteria: tuple[Criterion, ...]
     path: Path
     digest: str
+    notebook: str | None = None  # notebook labs: the graded notebook, relative to the project
 
     @property
     def max_points(self) -> int:
@@ -85,6 +102,8 @@ class Rubric:
         """Every pytest node id the rubric expects to see reported, in rubric order."""
         seen: dict[str, None] = {}
         for criterion in self.criteria:
+            if criterion.gate is not None:  # reported by grader.gates, not by the checks' run
+                continue
             for check in criterion.checks:
                 seen.setdefault(check, None)
         return tuple(seen)
@@ -113,16 +132,27 @@ def _criterion(entry: Any, where: str) -> Criterion:
     outcome = _require(entry, "outcome", int, where)
     if outcome not in OUTCOMES:
         raise RubricError(f"{where}: outcome must be 1..6, got {outcome}")
+    if entry.get("kind") in GATE_KINDS:  # decided by a tool run, not by checks
+        return _gate_criterion(entry, cid, points, outcome, where)
     checks = _require(entry, "checks", list, where)
-    if not checks or not all(isinstance(c, str) and "::" in c for c in checks):
-        raise RubricError(f"{where}: checks must be a non-empty list of 'file.py::test' ids")
     kind = entry.get("kind", "pytest")
     if kind not in CHECK_KINDS:
         raise RubricError(f"{where}: kind must be one of {', '.join(CHECK_KINDS)}")
+    if kind == "nbgrader":
+        if not checks or not all(isinstance(c, str) and _CELL_CHECK.match(c) for c in checks):
+            raise RubricError(
+                f"{where}: checks must be a non-empty list of 'cell:<grade id>' (nbgrader cells)"
+            )
+    elif not checks or not all(isinstance(c, str) and "::" in c for c in checks):
+        raise RubricError(f"{where}: checks must be a non-empty list of 'file.py::test' ids")
+    requires = entry.get("requires")
+    if requires is not None and requires not in REQUIRES:
+        raise RubricError(f"{where}: requires must be one of {', '.join(REQUIRES)}")
     see = entry.get("see")
     if see is not None and not isinstance(see, str):
         raise RubricError(f"{where}: see must be a string")
-    unknown = set(entry) - {"id", "title", "points", "outcome", "checks", "feedback", "see", "kind"}
+    known = {"id", "title", "points", "outcome", "checks", "feedback", "see", "kind", "requires"}
+    unknown = set(entry) - known
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
     return Criterion(
@@ -134,6 +164,33 @@ def _criterion(entry: Any, where: str) -> Criterion:
         feedback=_require(entry, "feedback", str, where).strip(),
         see=see,
         kind=kind,
+        requires=requires,
+    )
+
+
+def _gate_criterion(
+    entry: dict[str, Any], cid: str, points: int, outcome: int, where: str
+) -> Criterion:
+    """A quality-gate criterion: the common keys, plus its kind's (grader.gates.spec)."""
+    kind = entry["kind"]
+    gate = parse_gate(kind, entry, where)
+    see = entry.get("see")
+    if see is not None and not isinstance(see, str):
+        raise RubricError(f"{where}: see must be a string")
+    common = {"id", "title", "points", "outcome", "feedback", "see", "kind"}
+    unknown = set(entry) - common - GATE_KEYS[kind]
+    if unknown:
+        raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
+    return Criterion(
+        id=cid,
+        title=_require(entry, "title", str, where),
+        points=points,
+        outcome=outcome,
+        checks=(gate_check_id(kind, cid),),
+        feedback=_require(entry, "feedback", str, where).strip(),
+        see=see,
+        kind=kind,
+        gate=gate,
     )
 
 
@@ -164,6 +221,17 @@ def load_rubric(path: Path) -> Rubric:
     lab = _require(data, "lab", str, where)
     if lab != path.parent.name:
         raise RubricError(f"{where}: lab = {lab!r} but the file is in {path.parent.name}/")
+    notebook = data.get("notebook")
+    if notebook is not None and not (isinstance(notebook, str) and _NOTEBOOK.match(notebook)):
+        raise RubricError(
+            f"{where}: notebook must be a relative path to an .ipynb file, like "
+            "'notebooks/lab03_orm_workbook.ipynb'"
+        )
+    notebook_criteria = {c.kind == "nbgrader" for c in criteria}
+    if notebook is not None and notebook_criteria != {True}:
+        raise RubricError(f"{where}: every criterion of a notebook lab must be kind = 'nbgrader'")
+    if notebook is None and True in notebook_criteria:
+        raise RubricError(f"{where}: kind = 'nbgrader' criteria need notebook = '<path>.ipynb'")
     return Rubric(
         lab=lab,
         title=_require(data, "title", str, where),
@@ -174,4 +242,5 @@ def load_rubric(path: Path) -> Rubric:
         criteria=criteria,
         path=path,
         digest="sha256:" + hashlib.sha256(raw).hexdigest(),
+        notebook=notebook,
     )

@@ -44,6 +44,26 @@ _PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
+class CheckSet:
+    """Checks to run instead of the rubric's hidden ones: the learners' edition's public tests.
+
+    ``folder`` already lies inside the staged copy (public tests locate the project from their
+    own path, so they must sit where the starter has them) and is used in place. ``node_ids``
+    name the test files to run. ``conftest`` lets the folder's own ``conftest.py`` load (the
+    public tests' fixtures live there); conftest files above the folder are still never read.
+    """
+
+    folder: Path
+    node_ids: tuple[str, ...]
+    conftest: bool = True
+    # The learner's own tests (grader.gates.run): built from migrations as their own pytest
+    # does, without the grader's fixtures, measured by coverage.py over `coverage` (folders).
+    learner: bool = False
+    coverage: tuple[Path, ...] = ()
+    coverage_omit: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckRun:
     """What came back from the child. ``report`` is None if it wrote none (crash, kill)."""
 
@@ -52,6 +72,8 @@ class CheckRun:
     returncode: int | None
     seconds: float
     log_tail: str
+    # Official mode (grader.official.runner): checks needing manual review, flaky checks.
+    integrity_flags: tuple[str, ...] = ()
 
 
 def _become_subreaper() -> None:
@@ -137,13 +159,17 @@ def run_checks(
     work: Path,
     database: str = "sqlite",
     timeout: float | None = None,
+    checks: CheckSet | None = None,
 ) -> CheckRun:
-    """Run ``rubric``'s hidden checks against ``staged`` inside ``work`` (the grader's folder)."""
+    """Run ``rubric``'s hidden checks (or ``checks``) against ``staged`` inside ``work``."""
     _become_subreaper()
-    checks_dir = work / "checks"
-    shutil.copytree(
-        rubric.hidden_dir, checks_dir, ignore=shutil.ignore_patterns("__pycache__", "*.toml")
-    )
+    if checks is None:
+        checks_dir = work / "checks"
+        shutil.copytree(
+            rubric.hidden_dir, checks_dir, ignore=shutil.ignore_patterns("__pycache__", "*.toml")
+        )
+    else:
+        checks_dir = checks.folder
     ini = work / "grader-pytest.ini"
     ini.write_text("[pytest]\npython_files = test_*.py\nconsider_namespace_packages = false\n")
     job_id = secrets.token_hex(4)
@@ -153,8 +179,13 @@ def run_checks(
         ini_file=str(ini),
         report_file=str(work / "report.json"),
         settings_module=rubric.settings_module,
-        node_ids=list(rubric.check_ids),
-        migrations=rubric.migrations,
+        node_ids=list(rubric.check_ids) if checks is None else list(checks.node_ids),
+        migrations=rubric.migrations or (checks is not None and checks.learner),
+        conftest=checks is not None and checks.conftest,
+        grader_fixtures=checks is None or not checks.learner,
+        coverage_source=[str(p) for p in checks.coverage] if checks else [],
+        coverage_omit=list(checks.coverage_omit) if checks else [],
+        coverage_report=str(work / "coverage.json") if checks and checks.coverage else None,
     )
     job_file = work / "job.json"
     job.write(job_file)

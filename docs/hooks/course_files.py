@@ -16,14 +16,35 @@ into ``docs/`` is rewritten to the page's site path.
 
 A lab listed in the nav whose handout is not written yet is dropped from the nav (with a notice)
 instead of failing the build, so a new lab can be planned in ``mkdocs.yml`` before its page lands.
+
+Reference code on a page is each lab's *generated solution*, never ``solutions/`` itself:
+``solutions/`` holds every lab's code and the lab markers, so an include from it would show a
+later lab's code and lab-marker lines on a day-1 page. A page writes
+``--8<-- "lab01/api/urls.py"`` (optionally with a line range), and the hook writes the solution
+tree of each lab the pages name (``python -m grader.labgen solution``: that lab's code, earlier
+labs' code, no markers, nothing later) into ``.cache/docs-solutions/<digest>/<lab>/``, git-ignored,
+and puts ``.cache/docs-solutions/<digest>/`` first on pymdownx.snippets' ``base_path``. The digest
+covers ``solutions/`` and the generator's code, so an unchanged reference project costs one pass
+of hashing and a change is picked up by the next build; each lab folder is written under a
+temporary name and renamed into place, so builds running at the same time never see half a tree.
+Without ``solutions/labs.toml`` (the learners' edition) nothing is generated, and an include of a
+lab's solution fails the strict build. ``grader.curriculum`` checks where such includes may sit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import os
 import posixpath
 import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -35,6 +56,10 @@ log = logging.getLogger("mkdocs.hooks.course_files")
 
 TOP_LEVEL_PAGES = ("curriculum.md", "resources.md", "assessments.md")
 LAB_HANDOUTS = "labs/*/README.md"
+SOLUTIONS = "solutions"
+# Generated lab solutions for the pages' includes; git-ignored (.gitignore: .cache/).
+SOLUTION_CACHE = ".cache/docs-solutions"
+SNIPPETS = "pymdownx.snippets"
 
 _HANDOUT = re.compile(r"^labs/[^/]+/README\.md$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -47,6 +72,9 @@ _CODE_OR_LINK = re.compile(
 # unless the tag asks for Markdown (md_in_html), so the hook adds the attribute on the site.
 _DETAILS = re.compile(r"<details(?![^>]*\bmarkdown=)(?P<attrs>[^>]*)>")
 _EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|#|/)", re.IGNORECASE)
+# A snippet include, `--8<-- "path[:ranges]"`, or a path line inside a `--8<--` block.
+_INCLUDE = re.compile(r"^\s*-{1,}8<-{1,}\s+(?P<q>[\"']?)(?P<spec>[^\"'\s]+)(?P=q)\s*$")
+_INCLUDE_BLOCK = re.compile(r"^\s*-{1,}8<-{1,}\s*$")
 
 
 def _root(config: MkDocsConfig) -> Path:
@@ -82,9 +110,106 @@ def _prune_missing_handouts(items: list[Any], root: Path) -> list[Any]:
     return kept
 
 
+def included_paths(markdown: str) -> Iterable[str]:
+    """The paths (ranges cut off) that a page's snippet includes name, inline or in a block."""
+    in_block = False
+    for line in markdown.splitlines():
+        if _INCLUDE_BLOCK.match(line):
+            in_block = not in_block
+            continue
+        match = _INCLUDE.match(line)
+        if match:
+            yield match["spec"].partition(":")[0]
+        elif in_block and line.strip() and not line.lstrip().startswith(";"):
+            yield line.strip().strip("\"'").partition(":")[0]
+
+
+def _labgen(root: Path) -> ModuleType:
+    """``grader.labgen``, from the course's own ``grader/`` when it is not installed."""
+    try:
+        import grader.labgen as labgen
+    except ImportError:
+        sys.path.insert(0, str(root))
+        import grader.labgen as labgen
+    return labgen
+
+
+def _source_digest(root: Path, labgen: ModuleType, config: Any) -> str:
+    """A hash of what generated solutions depend on: ``solutions/`` and the generator itself."""
+    from grader.labgen.generate import source_files
+
+    source = root / SOLUTIONS
+    digest = hashlib.sha256()
+    generator = Path(labgen.__file__).parent
+    parts = [(f"grader/labgen/{p.name}", p) for p in sorted(generator.glob("*.py"))]
+    parts.append(("labs.toml", source / "labs.toml"))
+    parts += [(relative, source / relative) for relative in source_files(source, config)]
+    for name, path in parts:
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def generate_solutions(root: Path, wanted: Iterable[str]) -> Path | None:
+    """Generate the solution tree of each lab in ``wanted`` (unknown names are ignored).
+
+    Returns the folder holding one subfolder per lab (the snippets base path), or None when the
+    course has no ``solutions/labs.toml``. Malformed markers fail with PluginError.
+    """
+    source = root / SOLUTIONS
+    if not (source / "labs.toml").is_file():
+        return None
+    labgen = _labgen(root)
+    try:
+        config = labgen.load_config(source)
+        cache = root / SOLUTION_CACHE
+        current = cache / _source_digest(root, labgen, config)
+        labs = sorted(set(wanted) & set(config.labs))
+        for lab in labs:
+            if (current / lab).is_dir():
+                continue  # written whole by an earlier build of the same sources
+            current.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=f".{lab}-", dir=current))
+            labgen.generate_lab(source, lab, "solution", work / "tree")
+            # OSError: a build running at the same time renamed the same tree into place first.
+            with contextlib.suppress(OSError):
+                os.rename(work / "tree", current / lab)
+            shutil.rmtree(work, ignore_errors=True)
+            log.info("snippets: generated %s's solution into %s", lab, current / lab)
+    except (labgen.MarkerError, labgen.ConfigError, OSError) as error:
+        raise PluginError(f"cannot generate the labs' solutions for the pages: {error}") from None
+    for stale in cache.iterdir() if cache.is_dir() else ():
+        if stale != current and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)  # made from sources that changed since
+    return current
+
+
+def _pages_text(root: Path, docs_dir: Path) -> Iterable[str]:
+    paths = sorted(docs_dir.rglob("*.md")) + [root / name for name in course_pages(root)]
+    for path in paths:
+        try:
+            yield path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    root = _root(config)
     if config.nav:
-        config.nav = _prune_missing_handouts(config.nav, _root(config))
+        config.nav = _prune_missing_handouts(config.nav, root)
+    snippets = config.mdx_configs.get(SNIPPETS)
+    if SNIPPETS in config.markdown_extensions and (root / SOLUTIONS / "labs.toml").is_file():
+        wanted = {
+            path.split("/", 1)[0]
+            for text in _pages_text(root, Path(config.docs_dir))
+            for path in included_paths(text)
+        }
+        generated = generate_solutions(root, wanted)
+        if generated is not None:
+            snippets = dict(snippets or {})
+            base = snippets.get("base_path", ["."])
+            base = [base] if isinstance(base, str) else list(base)
+            snippets["base_path"] = [str(generated), *base]
+            config.mdx_configs[SNIPPETS] = snippets
     return config
 
 
@@ -170,4 +295,6 @@ def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
     for repo_path in course_pages(root):
         server.watch(str(root / repo_path))
     server.watch(str(root / "labs"))  # new handouts and rubric changes
+    if (root / SOLUTIONS).is_dir():
+        server.watch(str(root / SOLUTIONS))  # the reference code the pages include
     return server

@@ -8,21 +8,57 @@ Exit status is informational only; the parent reads the report file. The steps:
    report it as ``fatal`` with one line naming the file and line in the submission.
 3. Run the rubric's checks with pytest configured only by the grader: its own ini file and
    rootdir, no conftest, no addopts, no cache, only the plugins named here.
+
+For the learner's own tests (a quality gate, :mod:`grader.gates.run`) the job also names folders
+for coverage.py to measure: measuring starts before step 2, so the project's module-level code
+counts as its tests import it, and the JSON report is written before the outcomes are.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.harness.messages import describe_exception
 from grader.harness.protocol import Job, Report
+
+if TYPE_CHECKING:
+    from coverage import Coverage
 
 
 def _write_fatal(report_file: Path, stage: str, message: str) -> None:
     report = Report(fatal={"stage": stage, "message": message})
     report_file.write_text(report.to_json(), encoding="utf-8")
+
+
+def _start_coverage(job: Job) -> Coverage | None:
+    """coverage.py measuring the job's folders, started; None when the job measures nothing.
+
+    Settings come only from the job (``config_file=False``): a ``.coveragerc`` or
+    ``pyproject.toml`` in the submission cannot change what is measured.
+    """
+    if not job.coverage_source:
+        return None
+    from coverage import Coverage
+
+    measure = Coverage(
+        data_file=None, source=job.coverage_source, omit=job.coverage_omit, config_file=False
+    )
+    measure.start()
+    return measure
+
+
+def _write_coverage(measure: Coverage, job: Job) -> None:
+    """Stop measuring and write the JSON report; write nothing when no data was collected."""
+    from coverage.exceptions import CoverageException
+
+    measure.stop()
+    assert job.coverage_report is not None
+    with contextlib.suppress(CoverageException):  # no data: the parent says it is missing
+        measure.json_report(outfile=job.coverage_report, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:
@@ -32,6 +68,7 @@ def main(argv: list[str]) -> int:
     os.chdir(submission)
     sys.path.insert(0, str(submission))
     os.environ["DJANGO_SETTINGS_MODULE"] = job.settings_module
+    measure = _start_coverage(job)
 
     try:
         import django
@@ -57,7 +94,9 @@ def main(argv: list[str]) -> int:
         job.ini_file,
         "--rootdir",
         job.checks_dir,
-        "--noconftest",
+        # Hidden checks: no conftest at all. Public self-check: only the pristine public tests'
+        # own conftest (at or below checks_dir), never one the submission placed above it.
+        *(["--confcutdir", job.checks_dir] if job.conftest else ["--noconftest"]),
         "-o",
         "addopts=",
         "-o",
@@ -68,8 +107,12 @@ def main(argv: list[str]) -> int:
         "no:stepwise",
         "-p",
         "pytest_django.plugin",
-        "-p",
-        "grader.harness.fixtures",
+        # The grader's own fixtures, for its checks; the learner's tests bring their own.
+        *(
+            ["-p", "grader.harness.fixtures", "-p", "grader.harness.data"]
+            if job.grader_fixtures
+            else []
+        ),
         "--import-mode=importlib",
         "--tb=short",
         "-q",
@@ -85,6 +128,8 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # a submission may raise anything, even SystemExit
         _write_fatal(report_file, "checks", describe_exception(exc, submission))
         return 3
+    if measure is not None:
+        _write_coverage(measure, job)
     plugin.write(code)
     return 0
 

@@ -13,6 +13,14 @@ Rubric checks never import the learner's modules. They use:
 ``database_outage``
     Makes the default database unreachable for one check (the learner's code sees a real
     connection error), then restores it.
+``queries``
+    Counts the SQL queries the submission runs while a check's requests are served
+    (:class:`QueryCounter`): ``with queries.count() as counted: api.get(...)``, then
+    ``counted.total``. Local mode only: official grading has no such fixture, so a check that
+    needs it fails closed (manual review), never passes unmeasured.
+
+``api.authenticate(pk)`` sends the following requests as that user (local mode): DRF views see
+them logged in whatever authentication the project uses, as with DRF's ``force_authenticate``.
 
 Every helper returns plain data (str, int, dict, list) so checks compare values, not objects the
 submission could have shaped.
@@ -26,7 +34,8 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +118,22 @@ class ApiClient:
             body=bytes(response.content) if not response.streaming else b"".join(response),
         )
 
+    def authenticate(self, user: int | None) -> None:
+        """Send the next requests as the user whose primary key is ``user`` (None: nobody).
+
+        DRF views then see that user, whatever authentication classes the project sets (lab04's
+        sessions, lab05's tokens): the user is forced on each request as DRF's own
+        ``APIClient.force_authenticate`` does. A plain Django view sees no one.
+        """
+        from django.contrib.auth import get_user_model
+        from rest_framework.test import ForceAuthClientHandler
+
+        handler = ForceAuthClientHandler(enforce_csrf_checks=False)
+        handler._force_user = (
+            None if user is None else get_user_model()._base_manager.get(pk=user)
+        )
+        self._client.handler = handler
+
     def get(self, path: str, **kw: Any) -> ApiResponse:
         return self.request("GET", path, **kw)
 
@@ -155,6 +180,24 @@ class ProjectInspector:
         from django.apps import apps
 
         return [config.label for config in apps.get_app_configs()]
+
+    def expired_access_token(self, user: int) -> str:
+        """An access token for ``user`` (a primary key) that expired an hour ago (local mode).
+
+        Made by Simple JWT's own ``AccessToken`` in this process, so it is signed the way the
+        project's SIMPLE_JWT settings sign (its SIGNING_KEY, by default SECRET_KEY): the check
+        never sees the key, and the token differs from a real one only in its ``exp``. An hour,
+        not a second, so a project's ``LEEWAY`` cannot make it valid again. Official grading has
+        no such helper: a check that needs it fails closed (manual review).
+        """
+        import datetime
+
+        from django.contrib.auth import get_user_model
+        from rest_framework_simplejwt.tokens import AccessToken
+
+        token = AccessToken.for_user(get_user_model()._base_manager.get(pk=user))
+        token.set_exp(lifetime=-datetime.timedelta(hours=1))
+        return str(token)
 
     def app_path(self, label: str) -> str | None:
         """Folder of an installed app relative to the submission, or None if it lives elsewhere."""
@@ -209,6 +252,35 @@ class ProjectInspector:
                 return SettingsProbe(module, dict(data["values"]))
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return SettingsProbe(module, {}, "ProbeFailed", tail[:300])
+
+
+@dataclass
+class QueryCount:
+    """The queries counted in one ``with queries.count()`` block: how many, and their SQL."""
+
+    total: int = 0
+    sql: list[str] = field(default_factory=list)
+
+
+class QueryCounter:
+    """Counts the queries the default database runs (``django.test.utils`` does the work)."""
+
+    @contextmanager
+    def count(self) -> Iterator[QueryCount]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        counted = QueryCount()
+        with CaptureQueriesContext(connection) as captured:
+            yield counted
+        counted.sql = [str(query["sql"]) for query in captured.captured_queries]
+        counted.total = len(counted.sql)
+
+
+@pytest.fixture
+def queries() -> QueryCounter:
+    """Counts the SQL queries the submission runs (see module docstring); local mode only."""
+    return QueryCounter()
 
 
 @pytest.fixture

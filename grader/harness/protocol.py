@@ -28,6 +28,14 @@ class Job:
     settings_module: str
     node_ids: list[str]
     migrations: bool = False
+    conftest: bool = False  # True only for the public self-check (trusted, pristine tests)
+    # and for the learner's own tests, which need their own conftest.py files
+    # The learner's own tests (grader.gates.run): the grader's fixtures stay out of their way,
+    # and coverage.py measures these folders (absolute paths) into `coverage_report` (JSON).
+    grader_fixtures: bool = True
+    coverage_source: list[str] = field(default_factory=list)
+    coverage_omit: list[str] = field(default_factory=list)
+    coverage_report: str | None = None
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")

@@ -3,10 +3,29 @@
 
 from django.urls import path
 
+# BEGIN LAB04
+from api.blog_views import CategoryListApi, CommentListApi, PostDetailApi, PostListApi, TagListApi
+
+# STUB LAB04
+# from api.blog_views import CategoryListApi, TagListApi
+#
+# END LAB04
 from .views import HealthCheckApi
 
 app_name = "api"
 
 urlpatterns = [
     path("health/", HealthCheckApi.as_view(), name="health"),
+    # BEGIN LAB04
+    path("categories/", CategoryListApi.as_view(), name="category-list"),
+    path("tags/", TagListApi.as_view(), name="tag-list"),
+    path("posts/", PostListApi.as_view(), name="post-list"),
+    path("posts/<int:post_id>/", PostDetailApi.as_view(), name="post-detail"),
+    path("posts/<int:post_id>/comments/", CommentListApi.as_view(), name="comment-list"),
+    # STUB LAB04
+    # path("categories/", CategoryListApi.as_view(), name="category-list"),
+    # path("tags/", TagListApi.as_view(), name="tag-list"),
+    # # TODO(lab04): route the post and comment endpoints of the brief (labs/lab04/README.md,
+    # # step 5): posts/, posts/<int:post_id>/ and posts/<int:post_id>/comments/.
+    # END LAB04
 ]

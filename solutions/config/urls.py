@@ -10,4 +10,9 @@ urlpatterns = [
     # STUB LAB01
     # # TODO(lab01): route "api/" to the api app's URLs (labs/lab01/README.md, step 4).
     # END LAB01
+    # BEGIN LAB05
+    path("api/auth/", include("api.auth_urls")),
+    # STUB LAB05
+    # path("api/auth/", include("api.auth_urls")),  # given: the views are yours to finish
+    # END LAB05
 ]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
 
+from grader.labgen import generate_lab
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,3 +120,100 @@ def test_hook_publishes_course_files_and_fixes_their_links(tmp_path: Path) -> No
     assert "the app (<code>labs/lab01/starter/app.py</code>)" in lab
     assert "<code>labs/lab01/starter/</code>" in lab
     assert "<strong>bold</strong>" in lab  # Markdown inside <details> is rendered
+
+
+def _code_blocks(html: str) -> dict[str, str]:
+    """Each titled code block of a page: its title -> the code as text."""
+    blocks = {}
+    for match in re.finditer(
+        r'<span class="filename">(?P<title>[^<]*)</span>.*?<code>(?P<code>.*?)</code>', html, re.S
+    ):
+        code = unescape(re.sub(r"<[^>]+>", "", match["code"]))
+        blocks[unescape(match["title"])] = code
+    return blocks
+
+
+def test_day_pages_show_each_labs_generated_solution(site: Path, tmp_path: Path) -> None:
+    """Day 1's folds show exactly lab01's answer: no marker text, no later lab's code."""
+    html = (site / "days/day01/index.html").read_text(encoding="utf-8")
+    assert not re.search(r"\b(?:BEGIN|STUB|END|FILE)\s+(?:LAB\d+|CAPSTONE)\b", html, re.I)
+    lab01 = tmp_path / "lab01"
+    generate_lab(ROOT / "solutions", "lab01", "solution", lab01)
+    blocks = _code_blocks(html)
+    for title in ("api/health.py", "api/views.py", "api/urls.py", "config/urls.py"):
+        assert blocks[title] == (lab01 / title).read_text(encoding="utf-8"), title
+    for title in ("config/settings/dev.py", "config/settings/prod.py"):
+        assert blocks[title] == (lab01 / title).read_text(encoding="utf-8"), title
+
+
+def _small_course(root: Path, page: str) -> None:
+    files = {
+        "mkdocs.yml": (
+            "site_name: t\n"
+            f"hooks: [{ROOT / 'docs/hooks/course_files.py'}]\n"
+            "markdown_extensions:\n"
+            "  - pymdownx.superfences\n"
+            "  - pymdownx.snippets: {base_path: ['.'], check_paths: true}\n"
+        ),
+        "docs/index.md": page,
+        "solutions/labs.toml": 'labs = ["lab01", "lab02"]\n',
+        "solutions/app.py": (
+            "VALUE = 1\n# BEGIN LAB01\nANSWER = 42\n# STUB LAB01\n# ANSWER = None\n# END LAB01\n"
+            '# BEGIN LAB02\nLATER = "lab02 only"\n# END LAB02\n'
+        ),
+    }
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
+
+
+def _build(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(root / "site")],
+        cwd=root,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_hook_generates_the_solutions_pages_include(tmp_path: Path) -> None:
+    _small_course(tmp_path, '# Home\n\n```python\n--8<-- "lab01/app.py"\n```\n')
+    build = _build(tmp_path)
+    assert build.returncode == 0, build.stdout + build.stderr
+    html = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert "ANSWER" in html
+    assert "LATER" not in html  # no later lab's code
+    assert "LAB0" not in html  # no marker
+    cache = tmp_path / ".cache/docs-solutions"
+    (first,) = cache.iterdir()
+    assert sorted(p.name for p in first.iterdir()) == ["lab01"]  # only what pages include
+
+    again = _build(tmp_path)  # unchanged sources: the tree is reused, not regenerated
+    assert again.returncode == 0, again.stderr
+    assert "generated lab01" not in again.stderr
+    assert list(cache.iterdir()) == [first]
+
+    app = tmp_path / "solutions/app.py"
+    app.write_text(app.read_text().replace("ANSWER = 42", "ANSWER = 43"))
+    changed = _build(tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    html = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert "ANSWER = 43" in unescape(re.sub(r"<[^>]+>", "", html))
+    assert [p.name for p in cache.iterdir()] != [first.name]  # the old tree is gone
+
+
+def test_hook_fails_the_build_on_broken_markers_or_without_solutions(tmp_path: Path) -> None:
+    _small_course(tmp_path, '# Home\n\n```python\n--8<-- "lab01/app.py"\n```\n')
+    app = tmp_path / "solutions/app.py"
+    app.write_text(app.read_text().replace("# END LAB02\n", ""))
+    broken = _build(tmp_path)
+    assert broken.returncode != 0
+    assert "cannot generate the labs' solutions" in broken.stderr
+
+    (tmp_path / "solutions/labs.toml").unlink()  # like the learners' edition: no solutions
+    missing = _build(tmp_path)
+    assert missing.returncode != 0
+    assert "lab01/app.py" in missing.stderr

@@ -67,6 +67,16 @@ DATABASES = {
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#default-auto-field
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# BEGIN LAB02
+
+# https://docs.djangoproject.com/en/5.2/topics/auth/customizing/#substituting-a-custom-user-model
+# Set before the first migration: a database whose tables already point at auth.User cannot be
+# switched to another user model without being rebuilt.
+AUTH_USER_MODEL = "accounts.User"
+# STUB LAB02
+#
+# # TODO(lab02): use the accounts app's User model (labs/lab02/README.md, step 1).
+# END LAB02
 
 # URLS
 # ------------------------------------------------------------------------------
@@ -85,6 +95,12 @@ DJANGO_APPS = [
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
+    # BEGIN LAB05
+    # Stores issued refresh tokens and the ones refused from now on (logout, rotation).
+    "rest_framework_simplejwt.token_blacklist",
+    # STUB LAB05
+    # # TODO(lab05): install Simple JWT's blacklist app (labs/lab05/README.md, step 1).
+    # END LAB05
 ]
 # BEGIN LAB01
 LOCAL_APPS = [
@@ -153,13 +169,47 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Closed by default: an endpoint open to anonymous clients says so itself.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # BEGIN LAB05
+        # First, so a request without credentials is answered 401 with WWW-Authenticate: Bearer.
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # STUB LAB05
+        # # TODO(lab05): authenticate API clients by JSON Web Token first (labs/lab05/README.md,
+        # # step 1).
+        # END LAB05
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
     ],
+    # BEGIN LAB04
+    # Every error the API answers has one documented body (api/errors.py).
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    # STUB LAB04
+    # # TODO(lab04): register the API's exception handler (labs/lab04/README.md, step 4).
+    # END LAB04
 }
 
+# BEGIN LAB05
+# SIMPLE JWT
+# ------------------------------------------------------------------------------
+# https://django-rest-framework-simplejwt.readthedocs.io/en/latest/settings.html
+# Tokens are signed with SECRET_KEY (Simple JWT's default), so every environment signs with its
+# own secret. The lifetimes are Simple JWT's defaults: an access token lives 5 minutes (it
+# cannot be revoked, only outlived), a refresh token a day. A refresh token is used once: each
+# refresh answers a new one and blacklists the old.
+SIMPLE_JWT = {
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry the user's role (api/auth_serializers.py).
+    "TOKEN_OBTAIN_SERIALIZER": "api.auth_serializers.RoleTokenObtainPairSerializer",
+}
+
+# STUB LAB05
+# # TODO(lab05): configure Simple JWT: short-lived access tokens, refresh tokens that rotate
+# # and are blacklisted after use (labs/lab05/README.md, step 1).
+#
+# END LAB05
 # LOGGING
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/

@@ -1,0 +1,1 @@
+"""Alembic migration environment of the gradebook (``env.py``, ``versions/``)."""

@@ -1,0 +1,1 @@
+"""Gradebook migrations, oldest first; Alembic ignores this file."""

@@ -1,0 +1,45 @@
+"""Reads of the blog app: keyword-only, typed functions that return querysets or rows.
+
+Views call these instead of building querysets themselves, so each read (and what it costs in
+queries) is decided in one place. A selector never changes data and never knows about HTTP: one
+that finds nothing returns None, and the view decides what that means.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Category, Comment, Post, Tag
+
+
+def category_list() -> QuerySet[Category]:
+    """Every category, by name (the model's ordering). One query."""
+    return Category.objects.all()
+
+
+def tag_list() -> QuerySet[Tag]:
+    """Every tag, by name. One query."""
+    return Tag.objects.all()
+
+
+def post_list() -> QuerySet[Post]:
+    """Every post, newest first, with what its representation shows already loaded.
+
+    The number of queries does not grow with the number of posts: the author and the category
+    come in the same query (a join), the tags of all the posts in one more.
+    """
+    # TODO(lab04): load the author, the category and the tags with the posts, so that the
+    # list costs the same number of queries for 2 posts or 200 (labs/lab04/README.md, step 2).
+    return Post.objects.order_by("-created_at", "-pk")
+
+
+def post_get(*, post_id: int) -> Post | None:
+    """The post with id `post_id`, loaded as `post_list` loads posts, or None."""
+    return post_list().filter(pk=post_id).first()
+
+
+def comment_list(*, post: Post) -> QuerySet[Comment]:
+    """The comments of `post`, oldest first, each with its author. Two queries in all."""
+    # TODO(lab04): the post's comments, oldest first, with their authors loaded
+    # (labs/lab04/README.md, step 2).
+    return post.comments.order_by("created_at", "pk")

@@ -1,0 +1,173 @@
+"""Unpacking submissions safely, finding the project in them, and reading the roster."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.cohort.roster import load_roster
+from grader.cohort.submissions import (
+    ArchiveLimits,
+    Submission,
+    UnsafeArchive,
+    discover,
+    locate_project,
+    prepare,
+    safe_extract_tar,
+    safe_extract_zip,
+)
+from grader.errors import UsageError
+from grader.staging import digest_tree
+
+
+def _zip(path: Path, members: dict[str, bytes], symlink: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (0o120777) << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("../up.py", "climbs out"),
+        ("a/../../up.py", "climbs out"),
+        ("/abs.py", "absolute"),
+        ("C:/win.py", "absolute"),
+    ],
+)
+def test_zip_paths_that_escape_are_refused(tmp_path: Path, name: str, message: str) -> None:
+    archive = _zip(tmp_path / "s.zip", {"ok.py": b"x = 1\n", name: b"boom\n"})
+    with pytest.raises(UnsafeArchive, match=message):
+        safe_extract_zip(archive, tmp_path / "out")
+    assert not (tmp_path / "up.py").exists()
+
+
+def test_zip_symlinks_are_skipped_and_bombs_stopped(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "s.zip", {"p/ok.py": b"x = 1\n"}, symlink="p/link")
+    safe_extract_zip(archive, tmp_path / "out")
+    assert (tmp_path / "out/p/ok.py").read_text() == "x = 1\n"
+    assert not (tmp_path / "out/p/link").exists()
+    bomb = _zip(tmp_path / "bomb.zip", {"zeros.txt": b"\0" * 3_000_000})  # compresses to ~3 KB
+    assert bomb.stat().st_size < 20_000
+    with pytest.raises(UnsafeArchive, match="more than"):
+        safe_extract_zip(bomb, tmp_path / "out2", ArchiveLimits(max_member_bytes=1_000_000))
+    many = _zip(tmp_path / "many.zip", {f"f{i}.py": b"" for i in range(12)})
+    with pytest.raises(UnsafeArchive, match="more than 10 files"):
+        safe_extract_zip(many, tmp_path / "out3", ArchiveLimits(max_members=10))
+
+
+def test_tar_links_skipped_and_traversal_refused(tmp_path: Path) -> None:
+    good = tmp_path / "good.tar.gz"
+    with tarfile.open(good, "w:gz") as tf:
+        data = b"print(1)\n"
+        info = tarfile.TarInfo("proj/manage.py")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("proj/secret")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        tf.addfile(link)
+    safe_extract_tar(good, tmp_path / "out")
+    assert (tmp_path / "out/proj/manage.py").is_file()
+    assert not (tmp_path / "out/proj/secret").exists()
+    bad = tmp_path / "bad.tar"
+    with tarfile.open(bad, "w") as tf:
+        info = tarfile.TarInfo("../../evil.py")
+        tf.addfile(info, io.BytesIO(b""))
+    with pytest.raises(UnsafeArchive, match="climbs out"):
+        safe_extract_tar(bad, tmp_path / "out2")
+    (tmp_path / "junk.tar").write_bytes(b"not a tar at all" * 100)
+    with pytest.raises(UnsafeArchive, match="not a readable tar"):
+        safe_extract_tar(tmp_path / "junk.tar", tmp_path / "out3")
+
+
+def test_prepare_turns_a_refused_archive_into_a_stable_problem(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "ann.zip", {"../x.py": b""})
+    first = prepare(Submission("ann", "zip", archive), "lab01", tmp_path / "cache")
+    again = prepare(Submission("ann", "zip", archive), "lab01", tmp_path / "cache")
+    assert first.problem is not None
+    assert "climbs out" in first.problem
+    assert first.digest == again.digest  # the same broken upload is recognised, not retried
+
+
+def test_prepare_unpacks_once_and_finds_the_project(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "bo.zip", {"bo-lab01/manage.py": b"", "bo-lab01/app.py": b"x=1\n"})
+    cache = tmp_path / "cache"
+    first = prepare(Submission("bo", "zip", archive), "lab01", cache)
+    second = prepare(Submission("bo", "zip", archive), "lab01", cache)
+    assert first.project.name == "bo-lab01"
+    assert first.project == second.project
+    assert first.digest == digest_tree(first.project)
+    assert first.source.startswith("zip sha256:")
+    assert len(list(cache.iterdir())) == 1
+
+
+def test_locate_project(tmp_path: Path) -> None:
+    (tmp_path / "clone/labs/lab01/starter").mkdir(parents=True)
+    (tmp_path / "clone/labs/lab01/starter/manage.py").write_text("")
+    assert locate_project(tmp_path / "clone", "lab01") == tmp_path / "clone/labs/lab01/starter"
+    (tmp_path / "two/a").mkdir(parents=True)
+    (tmp_path / "two/b").mkdir()
+    (tmp_path / "two/a/manage.py").write_text("")
+    (tmp_path / "two/b/manage.py").write_text("")
+    assert locate_project(tmp_path / "two", "lab01") == tmp_path / "two"  # ambiguous: as is
+
+
+def test_discover_refuses_two_submissions_for_one_learner(tmp_path: Path) -> None:
+    (tmp_path / "ann").mkdir()
+    _zip(tmp_path / "ann.zip", {"a.py": b""})
+    with pytest.raises(UsageError, match="ann has two submissions"):
+        discover(tmp_path)
+
+
+def test_discover_kinds(tmp_path: Path) -> None:
+    (tmp_path / "ann").mkdir()
+    (tmp_path / "bo.tgz").write_bytes(b"")
+    (tmp_path / "cy.git").mkdir()
+    (tmp_path / "cy.git/HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / "cy.git/objects").mkdir()
+    (tmp_path / ".DS_Store").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    found = discover(tmp_path)
+    assert {k: v.kind for k, v in found.items()} == {"ann": "folder", "bo": "tar", "cy": "git"}
+
+
+def test_roster_reads_a_spreadsheet_export(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "\ufeffLearner_ID,Name,Email,Section,canvas_user_id\n"
+        'ann,"Archer, Ann",ann@example.org,S1,501\n\n'
+        "bo,Bo,bo@example.org,,\n",
+        encoding="utf-8",
+    )
+    learners = load_roster(roster)
+    assert [(x.id, x.name, x.section, x.canvas_user_id) for x in learners] == [
+        ("ann", "Archer, Ann", "S1", "501"),
+        ("bo", "Bo", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("learner_id,name\nann,Ann\n", "missing: email"),
+        ("learner_id,name,email,shoe_size\nann,A,a@x,9\n", "unknown column"),
+        ("learner_id,name,email\nann,A,a@x\nann,B,b@x\n", "appears twice"),
+        ("learner_id,name,email\n../ann,A,a@x\n", "letters, digits"),
+        ("learner_id,name,email\nann,,a@x\n", "row 2: name is empty"),
+        ("learner_id,name,email\n", "no learners"),
+    ],
+)
+def test_roster_problems_name_the_row(tmp_path: Path, text: str, message: str) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(text)
+    with pytest.raises(UsageError, match=message):
+        load_roster(roster)

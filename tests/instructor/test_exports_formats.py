@@ -1,0 +1,171 @@
+"""Exports of the result document: feedback, LMS CSV, JUnit, Gradescope, GitHub Classroom."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import markdown
+import pytest
+import yaml
+
+from grader.exports.canvas import assignment_column, canvas_csv
+from grader.exports.classroom import to_exercism_v3, workflow
+from grader.exports.feedback import Override, to_html, to_markdown
+from grader.exports.gradescope import to_gradescope
+from grader.exports.junit import to_junit
+from grader.gradebook.store import GradeView, LearnerInfo
+from tests.instructor.conftest import grader_cli, make_result
+
+HOSTILE = "<script>alert('x')</script> | `tick` ``` **bold** [link](http://evil)"
+
+
+def test_feedback_markdown_and_html_escape_what_checks_observed() -> None:
+    result = make_result(["health-ok", "twelve-factor"], detail=HOSTILE)
+    md = to_markdown(result, learner="<b>Zoë</b> O'Neil", override=Override(90, "<i>review</i>"))
+    rendered = markdown.markdown(md, extensions=["tables", "fenced_code"])
+    page = to_html(result, learner="<b>Zoë</b> O'Neil", override=Override(90, "<i>review</i>"))
+    for html in (rendered, page):
+        assert "<script>" not in html
+        assert "<b>Zoë</b>" not in html
+        assert "<i>review</i>" not in html
+        assert 'href="http://evil"' not in html
+        assert "&lt;script&gt;" in html  # shown, as text
+    assert "**Score:** 90/100 (set by your instructor; the grader gave 60/100)" in md
+    assert md.count("### ") == 2  # the two failing criteria, each with advice
+    assert "<code>python manage.py startapp</code>" not in page  # a passed criterion: no advice
+    assert "<code>" in page  # rubric code spans kept as code
+
+
+def test_feedback_for_a_submission_that_could_not_be_graded() -> None:
+    result = make_result(status="error", message="Syntax error in config/urls.py, line 3")
+    md = to_markdown(result)
+    assert "could not be graded (error)" in md
+    assert "Syntax error in config/urls.py, line 3" in md
+    assert "0/100" in md
+
+
+def _grade_view(learner: LearnerInfo, result: dict, override: int | None = None) -> GradeView:
+    return GradeView(
+        learner=learner, lab="lab01", result_id=1, status=result["status"],
+        points=override if override is not None else result["score"]["points"],
+        graded_points=result["score"]["points"], max_points=100, override_points=override,
+        override_reason="r" if override is not None else None, override_by=None,
+        submission_digest="d", checks_digest="c", rubric_version="1.0.0",
+        graded_at=datetime.now(UTC), document=result,
+    )  # fmt: skip
+
+
+def test_canvas_csv_matches_the_gradebook_import_layout() -> None:
+    ann = LearnerInfo("ann", "Archer, Ann", "a@x.org", section="S1", canvas_user_id="5001")
+    bob = LearnerInfo("bob", '=HYPERLINK("http://evil")', "b@x.org", sis_login_id="bob1")
+    cat = LearnerInfo("cat", "Cat", "c@x.org")
+    grades = [_grade_view(ann, make_result(["health-ok"])), _grade_view(bob, make_result(), 42)]
+    column = assignment_column("Lab 01", "778")
+    rows = list(csv.reader(io.StringIO(canvas_csv([ann, bob, cat], grades, column, 100))))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Lab 01 (778)"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "100"]
+    assert rows[2] == ["Archer, Ann", "5001", "", "", "S1", "80"]
+    assert rows[3][0].startswith("'=")  # a formula is not run by a spreadsheet
+    assert rows[3][3:] == ["bob1", "", "42"]  # the override counts
+    assert rows[4] == ["Cat", "", "cat", "", "", ""]  # no grade: blank, Canvas leaves it alone
+
+
+def test_junit_xml_has_one_case_per_criterion() -> None:
+    result = make_result(["health-degraded"], detail="got 200 \x00 expected 503")
+    root = ET.fromstring(to_junit(result))
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("6", "1", "0")
+    failures = suite.findall("testcase/failure")
+    assert len(failures) == 1
+    assert "SELECT 1" in failures[0].get("message", "")
+    assert "got 200" in (failures[0].text or "")
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["score"] == "85/100"
+    errored = ET.fromstring(to_junit(make_result(status="timeout", message="took too long")))
+    assert len(errored.findall("testsuite/testcase/error")) == 6
+
+
+def test_gradescope_results_follow_the_spec() -> None:
+    result = make_result(["local-apps"])
+    doc = to_gradescope(result, visibility="after_published")
+    assert doc["score"] == 85.0
+    assert sum(t["score"] for t in doc["tests"]) == doc["score"]
+    assert [t["number"] for t in doc["tests"]] == ["1", "2", "3", "4", "5", "6"]
+    first = doc["tests"][0]
+    assert first["status"] == "failed"
+    assert (first["max_score"], first["output_format"]) == (15.0, "md")
+    assert first["visibility"] == "after_published"
+    assert {t["status"] for t in doc["tests"][1:]} == {"passed"}
+    allowed = {
+        "score",
+        "execution_time",
+        "output",
+        "output_format",
+        "test_output_format",
+        "test_name_format",
+        "visibility",
+        "stdout_visibility",
+        "extra_data",
+        "tests",
+        "leaderboard",
+    }
+    assert set(doc) <= allowed
+    with pytest.raises(ValueError):
+        to_gradescope(result, visibility="sometimes")
+
+
+def test_exercism_v3_for_github_classroom() -> None:
+    doc = to_exercism_v3(make_result(["health-ok"], detail="404"))
+    assert (doc["version"], doc["status"], doc["max_score"]) == (3, "fail", 100)
+    failing = [t for t in doc["tests"] if t["status"] == "fail"]
+    assert len(failing) == 1
+    assert failing[0]["message"].endswith("Observed: 404")
+    assert all(t["message"] is None for t in doc["tests"] if t["status"] == "pass")
+    assert sum(t["score"] for t in doc["tests"]) == 80
+    error = to_exercism_v3(make_result(status="error", message="settings do not import"))
+    assert (error["status"], error["message"]) == ("error", "settings do not import")
+    assert to_exercism_v3(make_result())["status"] == "pass"
+
+
+def test_classroom_step_writes_the_output_and_the_points_notice(tmp_path: Path) -> None:
+    result_file = tmp_path / "result.json"
+    result_file.write_text(json.dumps(make_result(["health-degraded"])))
+    output = tmp_path / "github_output"
+    done = grader_cli("export", "classroom", str(result_file), env={"GITHUB_OUTPUT": str(output)})
+    assert done.returncode == 1  # not every point: the step reports failure, like the reporter
+    lines = done.stdout.splitlines()
+    assert lines[0] == "::notice title=Autograding complete::Points 85/100"
+    assert json.loads(lines[1].split("::", 2)[2]) == {"totalPoints": 85, "maxPoints": 100}
+    key, _, value = output.read_text().strip().partition("=")
+    assert key == "result"
+    decoded = json.loads(base64.b64decode(value))
+    assert decoded["version"] == 3
+    assert decoded["max_score"] == 100
+
+
+def test_the_classroom_workflow_is_what_classroom_requires() -> None:
+    text = workflow("lab01", "example-org/blogcraft-course")
+    flow = yaml.safe_load(text)
+    assert flow["name"] == "Autograding Tests"
+    assert list(flow["jobs"]) == ["run-autograding-tests"]
+    steps = flow["jobs"]["run-autograding-tests"]["steps"]
+    assert steps[1]["with"]["repository"] == "example-org/blogcraft-course"
+    assert steps[1]["with"]["token"] == "${{ secrets.COURSE_TOKEN }}"
+    grade = steps[-1]["run"]
+    assert 'grade lab01 --submission "../submission/labs/lab01/starter"' in grade
+    assert "export classroom ../result.json" in grade
+
+
+def test_export_refuses_a_file_that_is_not_a_result(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"score": 1}')
+    done = grader_cli("export", "junit", str(bad))
+    assert done.returncode == 2
+    assert "is not a grader result document" in done.stderr

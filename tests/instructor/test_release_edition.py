@@ -1,0 +1,468 @@
+"""The learners' edition: built from the repository, free of answers, and self-checking.
+
+The edition is built once per module from this very repository (with the files not committed
+yet, so the test also covers work in progress) and then inspected without trusting the builder:
+the leak checks here recompute what is secret on their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.release.build import (
+    EDITION_FILE,
+    WITHHELD,
+    ReleaseError,
+    build_edition,
+    prune_nav,
+    withhold_solutions,
+)
+from grader.release.notebooks import strip_notebook
+from grader.release.scan import collect_secrets, scan_edition
+from grader.result import validate_result
+from tests.instructor.conftest import LAB01, grader_cli
+from tests.support import ROOT
+
+MARKER = re.compile(
+    r"\b(BEGIN|STUB|END|FILE) (LAB\d+|CAPSTONE)\b|\b(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b"
+)
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("release") / "learners"
+    # Built without the builder's own scan, so that a leak fails the tests that look for it
+    # (naming file and line) rather than every test of the module.
+    build_edition(ROOT, dest, include_untracked=True, scan=False)
+    return dest
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+
+
+def _text_lines(root: Path) -> dict[str, list[str]]:
+    out = {}
+    for path in _files(root):
+        try:
+            out[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            continue
+    return out
+
+
+def test_edition_keeps_the_rubric_and_leaves_out_answers(edition: Path) -> None:
+    paths = {p.relative_to(edition).as_posix() for p in _files(edition)}
+    assert not any(p.startswith("solutions/") for p in paths)
+    assert not any(re.match(r"labs/[^/]+/hidden/", p) for p in paths)
+    assert not any(re.match(r"mutants.*\.toml$", Path(p).name) for p in paths)
+    assert not any(p.startswith(("tests/", "docs/authors/")) for p in paths)
+    # Titles, points and feedback stay: the rubric is published byte for byte.
+    assert (edition / "labs/lab01/rubric.toml").read_bytes() == (LAB01 / "rubric.toml").read_bytes()
+    # The self-check's pristine copy of the public tests is the starter's tests/.
+    public = sorted(p.name for p in (edition / "labs/lab01/public").iterdir())
+    starter = sorted(p.name for p in (LAB01 / "starter/tests").iterdir() if p.is_file())
+    assert public == starter
+    assert json.loads((edition / EDITION_FILE).read_text())["edition"] == "learners"
+
+
+def _secret_lines(origins: list[Path], given: set[str]) -> dict[str, list[tuple[str, int]]]:
+    secret: dict[str, list[tuple[str, int]]] = {}
+    for origin in origins:
+        for rel, lines in _text_lines(origin).items():
+            for number, line in enumerate(lines, 1):
+                text = line.strip()
+                if (
+                    len(text) >= 20
+                    and text not in given
+                    and not text.startswith(("#", "import ", "from "))
+                ):
+                    secret.setdefault(text, []).append((f"{origin.name}/{rel}", number))
+    return secret
+
+
+def test_no_hidden_check_or_solution_only_code_reaches_the_edition(
+    edition: Path, lab01_solution: Path
+) -> None:
+    """Recomputed independently of the scanner from lab01's generated solution and hidden
+    checks: no long secret line and no block of three or more secret lines (each within three
+    lines of the next, and neighbours in their source too) appears outside the course tooling."""
+    given: set[str] = set()
+    for starter in (ROOT / "labs").glob("*/starter"):
+        given |= {line.strip() for lines in _text_lines(starter).values() for line in lines}
+    for handout in (ROOT / "labs").glob("*/README.md"):
+        text = handout.read_text(encoding="utf-8")
+        given |= {line.strip() for line in text.splitlines()}
+        given |= {span.strip() for span in re.findall(r"`([^`\n]+)`", text)}
+    secret = _secret_lines([LAB01 / "hidden", lab01_solution], given)
+    assert len(secret) > 20, "the check needs secret lines to look for"
+    hidden_hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in _files(LAB01 / "hidden")}
+    leaks = []
+    for rel, lines in _text_lines(edition).items():
+        if hashlib.sha256((edition / rel).read_bytes()).hexdigest() in hidden_hashes:
+            leaks.append(f"{rel}: a hidden check file")
+        if rel.startswith("grader/") or rel in ("pyproject.toml", "noxfile.py", "noxw.py"):
+            continue  # course tooling, reviewed code shared by both editions
+        hits = [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip() in secret]
+        runs: list[list[tuple[int, str]]] = []
+        for n, text in hits:
+            if (
+                runs
+                and n - runs[-1][-1][0] <= 3
+                and any(
+                    a[0] == b[0] and 0 < abs(a[1] - b[1]) <= 4
+                    for a in secret[text]
+                    for b in secret[runs[-1][-1][1]]
+                )
+            ):
+                runs[-1].append((n, text))
+            else:
+                runs.append([(n, text)])
+        for run in runs:
+            leaks += [
+                f"{rel}:{n}: {text!r} from {secret[text][0]}"
+                for n, text in run
+                if len(run) >= 3 or len(text) >= 60
+            ]
+    assert leaks == []
+
+
+def test_no_marker_text_in_the_edition(edition: Path) -> None:
+    found = []
+    for rel, lines in _text_lines(edition).items():
+        for number, line in enumerate(lines, 1):
+            # Tooling may name the grammar in prose; a marker *line* there would be real code.
+            text = line.strip().lstrip("#").strip() if rel.startswith("grader/") else line
+            if MARKER.search(text) and (
+                not rel.startswith("grader/") or line.strip().startswith("#")
+            ):
+                found.append(f"{rel}:{number}: {line.strip()}")
+    assert found == []
+
+
+def test_the_builders_own_scan_is_clean(edition: Path) -> None:
+    assert scan_edition(edition, ROOT) == []
+
+
+def _secret_block() -> str:
+    """Three neighbouring lines of the newest lab's answers (no starter has them yet)."""
+    by_file: dict[str, list[tuple[int, str]]] = {}
+    for line, origins in collect_secrets(ROOT).lines.items():
+        for kind, rel, number in origins:
+            if kind == "solution":
+                by_file.setdefault(rel, []).append((number, line))
+    for found in by_file.values():
+        found.sort()
+        for (n1, first), (_n2, second), (n3, third) in zip(
+            found, found[1:], found[2:], strict=False
+        ):
+            if n3 - n1 <= 4:
+                return f"{first}\n{second}\n{third}"
+    raise AssertionError("the reference solution has no secret block to plant")
+
+
+def _plant(edition: Path, dest: Path) -> Path:
+    shutil.copytree(edition, dest)
+    shutil.copy(LAB01 / "hidden" / "test_health.py", dest / "docs" / "extra_checks.py")
+    with (dest / "docs" / "index.md").open("a") as fh:
+        fh.write(f"\n```python\n{_secret_block()}\n```\n")
+    with (dest / "labs" / "lab01" / "README.md").open("a") as fh:
+        fh.write("\n<!-- BEGIN LAB01 -->\n")
+    with (dest / "docs" / "glossary.md").open("a") as fh:
+        fh.write('\n```python\n--8<-- "lab01/api/health.py"\n```\n')
+    (dest / "solutions" / "api").mkdir(parents=True)
+    (dest / "solutions" / "api" / "health.py").write_text("x = 1\n")
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"nbgrader": {"solution": True}},
+                "source": ["answer = 42\n"],
+                "outputs": [],
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (dest / "docs" / "workbook.ipynb").write_text(json.dumps(notebook))
+    return dest
+
+
+def test_scan_finds_each_kind_of_planted_leak(edition: Path, tmp_path: Path) -> None:
+    planted = _plant(edition, tmp_path / "leaky")
+    found = {(leak.path, leak.kind) for leak in scan_edition(planted, ROOT)}
+    assert ("docs/extra_checks.py", "hidden-file") in found
+    assert ("docs/index.md", "solution-line") in found
+    assert ("labs/lab01/README.md", "marker") in found
+    assert ("docs/glossary.md", "solution-include") in found
+    assert ("solutions/api/health.py", "excluded-path") in found
+    assert ("docs/workbook.ipynb", "notebook-answer") in found
+
+
+def test_strip_notebook_removes_answers_and_outputs() -> None:
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": ["Write `mean`."]},
+            {
+                "cell_type": "code",
+                "metadata": {"nbgrader": {"solution": True, "grade_id": "a"}},
+                "source": ["def mean(xs):\n", "    return sum(xs) / len(xs)"],
+                "outputs": [{"output_type": "stream", "text": "2.0"}],
+                "execution_count": 3,
+            },
+            {
+                "cell_type": "code",
+                "metadata": {"tags": ["solution"]},
+                "source": ["print(41 + 1)"],
+                "outputs": [],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": [
+                    "def f():\n",
+                    "    ### BEGIN SOLUTION\n",
+                    "    return 'secret'\n",
+                    "    ### END SOLUTION\n",
+                    "assert True\n",
+                    "### BEGIN HIDDEN TESTS\n",
+                    "assert f() == 'secret'\n",
+                    "### END HIDDEN TESTS",
+                ],
+                "outputs": [],
+                "execution_count": 1,
+            },
+        ],
+        "metadata": {"kernelspec": {"name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    stripped = json.loads(strip_notebook(json.dumps(notebook).encode()))
+    text = json.dumps(stripped)
+    assert "sum(xs)" not in text
+    assert "41 + 1" not in text
+    assert "secret" not in text
+    assert len(stripped["cells"]) == 3  # the tagged answer cell is gone, the others stay
+    assert stripped["cells"][1]["source"] == ["# YOUR CODE HERE\n", "raise NotImplementedError()"]
+    assert stripped["cells"][1]["outputs"] == []
+    assert stripped["cells"][1]["execution_count"] is None
+    assert "    # YOUR CODE HERE\n" in stripped["cells"][2]["source"]
+    assert "".join(stripped["cells"][2]["source"]).endswith("assert True")
+    assert stripped["metadata"] == notebook["metadata"]
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=a", "-c", "user.email=a@example.org", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _tiny_course(repo: Path) -> Path:
+    """A minimal course repository: one lab, a reference solution, a notebook."""
+    (repo / "solutions" / "app").mkdir(parents=True)
+    (repo / "solutions" / "labs.toml").write_text('labs = ["lab01"]\n')
+    (repo / "solutions" / "app" / "views.py").write_text(
+        "def view():\n    # BEGIN LAB01\n    return compute_the_secret_answer_of_lab01()\n"
+        "    # STUB LAB01\n    # raise NotImplementedError\n    # END LAB01\n"
+    )
+    (repo / "labs" / "lab01" / "hidden").mkdir(parents=True)
+    (repo / "labs" / "lab01" / "starter" / "tests").mkdir(parents=True)
+    (repo / "labs" / "lab01" / "rubric.toml").write_text('lab = "lab01"\n')
+    (repo / "labs" / "lab01" / "hidden" / "test_x.py").write_text(
+        "def test_x():\n"
+        "    response = client.get('/api/v1/the-hidden-endpoint/')\n"
+        "    assert response.status_code == 418, response.content\n"
+        "    assert response.json() == hidden_expectation_nobody_may_see()\n"
+    )
+    (repo / "labs" / "lab01" / "starter" / "tests" / "test_public.py").write_text(
+        "def test_public():\n    assert True\n"
+    )
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"nbgrader": {"solution": True}},
+                "source": ["answer = compute_the_secret_answer_of_lab01()"],
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (repo / "labs" / "lab01" / "workbook.ipynb").write_text(json.dumps(notebook))
+    (repo / "notes.md").write_text("untracked notes\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    _git(repo, "add", "solutions", "labs")
+    _git(repo, "commit", "-qm", "course")
+    return repo
+
+
+def test_release_of_a_small_course(tmp_path: Path) -> None:
+    repo = _tiny_course(tmp_path / "course")
+    built = build_edition(repo, tmp_path / "out")
+    assert "labs/lab01/workbook.ipynb" in built.notebooks
+    assert "secret_answer" not in (tmp_path / "out/labs/lab01/workbook.ipynb").read_text()
+    assert (tmp_path / "out/labs/lab01/public/test_public.py").is_file()
+    assert not (tmp_path / "out/notes.md").exists()  # untracked: not published
+    assert not (tmp_path / "out/solutions").exists()
+    assert "solutions/app/views.py" in built.excluded
+
+
+def test_release_refuses_an_edition_that_leaks(tmp_path: Path) -> None:
+    repo = _tiny_course(tmp_path / "course")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "tips.md").write_text(
+        "# Tips\n\n```python\nresponse = client.get('/api/v1/the-hidden-endpoint/')\n"
+        "assert response.status_code == 418, response.content\n"
+        "assert response.json() == hidden_expectation_nobody_may_see()\n```\n"
+    )
+    _git(repo, "add", "docs")
+    _git(repo, "commit", "-qm", "a page quoting a hidden check")
+    with pytest.raises(ReleaseError, match=r"docs/tips.md:4: hidden-line"):
+        build_edition(repo, tmp_path / "out")
+
+
+def test_prune_nav_drops_missing_pages_and_empty_sections() -> None:
+    text = (
+        "site_name: x\nnav:\n  - Home: index.md\n  - Authors:\n      - Markers: authors/m.md\n"
+        "  - Guides:\n      - Keep: guides/k.md\n      - Gone: guides/g.md\n"
+        "# a comment\ntheme:\n  name: material\n"
+    )
+    pruned = prune_nav(text, lambda page: page in ("authors/m.md", "guides/g.md"))
+    assert "Authors" not in pruned
+    assert "guides/g.md" not in pruned
+    assert "      - Keep: guides/k.md\n" in pruned
+    assert "theme:\n  name: material\n" in pruned
+
+
+def test_the_learners_site_builds_strictly(edition: Path, tmp_path: Path) -> None:
+    assert "authors/" not in (edition / "mkdocs.yml").read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=edition,
+        capture_output=True,
+        text=True,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_grade_in_the_edition_runs_the_public_checks(
+    edition: Path, lab01_solution: Path, tmp_path: Path
+) -> None:
+    starter = grader_cli("grade", "lab01", cwd=edition)
+    assert starter.returncode == 1, starter.stderr
+    assert "decided by the official grading" in starter.stdout
+    result = json.loads((edition / ".grader/results/lab01.json").read_text())
+    validate_result(result)
+    assert result["status"] == "graded"
+    assert {c["status"] for c in result["criteria"]} == {"official_only"}
+    assert result["public_checks"]["source"] == "labs/lab01/public"
+    assert result["public_checks"]["failed"] > 0
+    assert result["public_checks"]["passed"] == 0
+
+    solved = grader_cli(
+        "grade", "lab01", "--submission", str(lab01_solution), "--json", cwd=edition
+    )
+    assert solved.returncode == 0, solved.stderr
+    public = json.loads(solved.stdout)["public_checks"]
+    assert public["failed"] == 0
+    assert public["passed"] >= 10
+
+    # Deleting or weakening one's own tests changes nothing: the pristine copy runs.
+    gutted = tmp_path / "gutted"
+    shutil.copytree(ROOT / "labs/lab01/starter", gutted)
+    shutil.rmtree(gutted / "tests")
+    again = grader_cli("grade", "lab01", "--submission", str(gutted), "--json", cwd=edition)
+    assert again.returncode == 1
+    assert json.loads(again.stdout)["public_checks"]["failed"] == result["public_checks"]["failed"]
+
+
+def test_release_command_refuses_a_non_empty_destination(tmp_path: Path) -> None:
+    (tmp_path / "dest").mkdir()
+    (tmp_path / "dest" / "old.txt").write_text("old")
+    done = grader_cli("release", str(tmp_path / "dest"))
+    assert done.returncode == 2
+    assert "must be an empty folder" in done.stderr
+
+
+def test_the_edition_withholds_the_worked_solutions(edition: Path) -> None:
+    """Day pages include lab answers (generated solutions) only in Solution folds; the edition
+    keeps each fold's title and says where the answer is instead."""
+    withheld = 0
+    for page in sorted((edition / "docs").rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r'--8<--\s+"(?:lab\d+|capstone)/', text), page
+        withheld += text.count(WITHHELD)
+    assert withheld > 0
+    source = (ROOT / "docs/days/day01.md").read_text(encoding="utf-8")
+    day01 = (edition / "docs/days/day01.md").read_text(encoding="utf-8")
+    assert source.count('??? success "Solution"') == day01.count('??? success "Solution"')
+    assert "## Hour 4: A health check, its tests and the grader" in day01
+
+
+def test_withhold_solutions_replaces_only_folds_with_lab_answers() -> None:
+    page = (
+        "# Day\n\n"
+        '!!! example "Challenge 1"\n\n'
+        "    Do it.\n\n"
+        '    ??? success "Solution"\n\n'
+        "        The reference:\n\n"
+        '        === "a.py"\n\n'
+        '            ```python title="a.py"\n'
+        '            --8<-- "lab01/api/a.py:2:9"\n'
+        "            ```\n\n"
+        "After the challenge.\n\n"
+        '!!! example "Challenge 2"\n\n'
+        '    ??? success "Solution"\n\n'
+        "        Prose only, kept.\n\n"
+        '```python\n--8<-- "labs/lab01/starter/api/a.py"\n```\n'
+    )
+    withheld = withhold_solutions(page)
+    assert withheld == (
+        "# Day\n\n"
+        '!!! example "Challenge 1"\n\n'
+        "    Do it.\n\n"
+        '    ??? success "Solution"\n\n'
+        f"        {WITHHELD}\n\n"
+        "After the challenge.\n\n"
+        '!!! example "Challenge 2"\n\n'
+        '    ??? success "Solution"\n\n'
+        "        Prose only, kept.\n\n"
+        '```python\n--8<-- "labs/lab01/starter/api/a.py"\n```\n'
+    )
+    assert withhold_solutions(withheld) == withheld
+
+
+def test_snippets_of_files_left_out_are_inlined_and_links_unlinked(tmp_path: Path) -> None:
+    from grader.release.build import inline_snippets, unlink_excluded
+
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "a.py").write_text("one\ntwo\nthree\nfour\n")
+    page = (
+        "Text\n"
+        '    --8<-- "solutions/a.py:2:3,4:"\n'
+        '--8<-- "templates/kept.py"\n'
+        "See [the markers](authors/m.md#x) and [the grader](grader.md).\n"
+    )
+    inlined = inline_snippets(page, tmp_path, {"solutions/a.py"})
+    assert "    two\n    three\n    four\n" in inlined
+    assert '--8<-- "templates/kept.py"' in inlined  # published file: left to the site build
+    unlinked = unlink_excluded(inlined, "docs/index.md", {"docs/authors/m.md"})
+    assert "See the markers and [the grader](grader.md)." in unlinked
