@@ -74,7 +74,12 @@ FACTS = textwrap.dedent(
         "source_writable": _writable("/grader/source"),
         "tmp_writable": _writable("/tmp"),
         "workspace_writable": _writable("/submission"),
-        "course_visible": os.path.exists(_ctx["root"]),
+        # The course's content, not its folder: when the virtualenv lives inside the clone (as
+        # under nox on CI), the runtime bind creates the clone's path as an empty parent.
+        "course_visible": [
+            name for name in ("labs", "solutions", "grader", "tests")
+            if os.path.exists(os.path.join(_ctx["root"], name))
+        ],
         "shadow_visible": os.path.exists("/etc/shadow"),
         "host_tmp_entries": sorted(os.listdir("/tmp")),
         "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
@@ -150,7 +155,7 @@ def test_the_sandbox_from_inside(sandbox_facts: dict[str, Any]) -> None:
     assert not facts["source_writable"]
     assert facts["tmp_writable"]
     assert facts["workspace_writable"]
-    assert not facts["course_visible"]
+    assert facts["course_visible"] == []
     assert not facts["shadow_visible"]
     assert not any(name.startswith(("pytest-of", "grader-")) for name in facts["host_tmp_entries"])
     # A scrubbed environment: exactly what the probe was given (bwrap adds PWD).
@@ -191,7 +196,11 @@ def test_the_command_line(official_available: None, tmp_path: Path) -> None:
         index = argv.index(path)
         assert argv[index - 1] == "--ro-bind"
         assert argv[index + 1] == path
-    assert str(ROOT) not in argv
+    # Nothing of the course is bound: no bind source is the clone or holds its labs/solutions
+    # (a runtime inside the clone, like nox's .nox/ virtualenvs, is bound on its own).
+    sources = [argv[i + 1] for i, arg in enumerate(argv) if arg in ("--ro-bind", "--bind")]
+    for secret in (ROOT / "labs", ROOT / "solutions", ROOT / "grader" / "official"):
+        assert not any(secret == Path(src) or secret.is_relative_to(src) for src in sources)
     assert "/etc/shadow" not in argv
 
 
