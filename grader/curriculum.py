@@ -70,7 +70,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.errors import RubricError
+from grader.errors import LocatedError, RubricError
 from grader.rubric import OUTCOMES, load_rubric
 
 AGENDA = "curriculum.md"
@@ -109,14 +109,10 @@ _ATTR_ID = re.compile(r"\{[^}]*#(?P<id>[\w-]+)[^}]*\}\s*$")
 _DAY_PAGE = re.compile(r"^docs/days/day(?P<number>\d\d)\.md$")
 
 
-class AgendaError(ValueError):
+class AgendaError(LocatedError, ValueError):
     """The agenda cannot be read: ``str(error)`` is ``<file>:<line>: <what is wrong>``."""
 
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
-        self.message = message
+    path: str
 
 
 @dataclass(frozen=True)

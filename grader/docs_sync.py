@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader import curriculum, traceability
-from grader.errors import RubricError
+from grader.errors import LocatedError, RubricError
 from grader.labs import known_labs
 from grader.rubric import Rubric, load_rubric
 
@@ -85,14 +85,10 @@ _FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
-class GeneratedBlockError(Exception):
+class GeneratedBlockError(LocatedError):
     """A malformed generated block; ``str(error)`` is ``<file>:<line>: <what is wrong>``."""
 
-    def __init__(self, path: Path, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
-        self.message = message
+    path: Path
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,18 @@ class SubmissionError(GraderError):
     def __init__(self, message: str, *, stage: str) -> None:
         super().__init__(message)
         self.stage = stage
+
+
+class LocatedError(Exception):
+    """A problem at a place in a course file: ``str(error)`` is ``path:line: message``.
+
+    Shared by the lab generator (markers), the generated-block tool and the agenda checker, so
+    every author-facing error reads the same way and editors can jump to it. ``line`` is 1-based;
+    0 means the file as a whole.
+    """
+
+    def __init__(self, path: object, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from grader.errors import LocatedError
+
 Kind = Literal["starter", "solution"]
 KINDS: tuple[Kind, ...] = ("starter", "solution")
 
@@ -42,17 +44,13 @@ _DIRECTIVE = re.compile(
 )
 
 
-class MarkerError(Exception):
+class MarkerError(LocatedError):
     """A malformed marker: ``str(error)`` is ``path:line: message``, ready for a terminal.
 
     ``line`` is 1-based; 0 means the problem concerns the file as a whole.
     """
 
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
-        self.line = line
-        self.message = message
+    path: str
 
 
 @dataclass(frozen=True)
