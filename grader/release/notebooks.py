@@ -2,8 +2,11 @@
 
 Recognised, in the forms nbgrader and otter-grader use (see shared research on autograders):
 
-- a cell whose ``metadata.nbgrader.solution`` is true: its source becomes nbgrader's stub
-  (``# YOUR CODE HERE`` / ``raise NotImplementedError()``, or ``YOUR ANSWER HERE`` for Markdown);
+- a cell whose ``metadata.nbgrader.solution`` is true: its solution regions become nbgrader's
+  stub (the ``def`` line and docstring around them stay, as in nbgrader's own release); a cell
+  that already holds the stub (a notebook nbgrader released) is kept; any other such cell is
+  replaced by the stub (``# YOUR CODE HERE`` / ``raise NotImplementedError()``, or
+  ``YOUR ANSWER HERE`` for Markdown);
 - a cell tagged ``solution`` or ``answer`` (``metadata.tags``): removed;
 - inside any cell, a solution region (nbgrader's begin/end solution comment lines) becomes the
   stub, and a hidden-tests region is removed with its marker lines;
@@ -58,6 +61,21 @@ def _strip_regions(lines: list[str]) -> list[str]:
     return out
 
 
+def holds_stub(lines: list[str]) -> bool:
+    """Whether an answer cell already shows nbgrader's stub and no solution markers: what
+    nbgrader's own release leaves (signature and docstring kept, the body replaced)."""
+    text = [line.strip() for line in lines]
+    has_stub = (
+        any(
+            text[i] == CODE_STUB[0].strip() and text[i + 1] == CODE_STUB[1]
+            for i in range(len(text) - 1)
+        )
+        or MARKDOWN_STUB[0] in text
+    )
+    markers = any(_BEGIN_SOLUTION.match(line) or _END_SOLUTION.match(line) for line in lines)
+    return has_stub and not markers
+
+
 def is_answer_cell(cell: dict[str, Any]) -> bool:
     """Whether a cell is marked as an answer (nbgrader solution cell or a solution tag)."""
     metadata = cell.get("metadata") or {}
@@ -84,8 +102,12 @@ def strip_notebook(data: bytes) -> bytes:
         if tags & SOLUTION_TAGS and not (metadata.get("nbgrader") or {}).get("solution"):
             continue  # a tagged answer cell: the learner gets no trace of it
         if (metadata.get("nbgrader") or {}).get("solution"):
-            stub = MARKDOWN_STUB if cell.get("cell_type") == "markdown" else CODE_STUB
-            cell = {**cell, "source": list(stub)}
+            lines = _lines(cell.get("source"))
+            if any(_BEGIN_SOLUTION.match(line) for line in lines):
+                cell = {**cell, "source": _strip_regions(lines)}
+            elif not holds_stub(lines):
+                stub = MARKDOWN_STUB if cell.get("cell_type") == "markdown" else CODE_STUB
+                cell = {**cell, "source": list(stub)}
         else:
             cell = {**cell, "source": _strip_regions(_lines(cell.get("source")))}
         if cell.get("cell_type") == "code":

@@ -50,7 +50,7 @@ from pathlib import Path
 
 from grader.labgen.markers import comment_text
 from grader.release.manifest import EXCLUDED, exclusion, matches
-from grader.release.notebooks import CODE_STUB, MARKDOWN_STUB, is_answer_cell
+from grader.release.notebooks import CODE_STUB, MARKDOWN_STUB, holds_stub, is_answer_cell
 
 # Lab markers (docs/authors/lab-markers.md) and nbgrader's region markers. The patterns use \s+
 # so that this file itself holds no marker text.
@@ -222,7 +222,7 @@ def _notebook_leaks(rel: str, data: bytes) -> list[Leak]:
             continue
         source = cell.get("source")
         text = "".join(source) if isinstance(source, list) else str(source or "")
-        if text.strip() not in stubs:
+        if text.strip() not in stubs and not holds_stub(text.splitlines()):
             leaks.append(Leak(rel, 0, "notebook-answer", f"cell {index} is an answer cell"))
     return leaks
 

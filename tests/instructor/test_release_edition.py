@@ -466,3 +466,36 @@ def test_snippets_of_files_left_out_are_inlined_and_links_unlinked(tmp_path: Pat
     assert '--8<-- "templates/kept.py"' in inlined  # published file: left to the site build
     unlinked = unlink_excluded(inlined, "docs/index.md", {"docs/authors/m.md"})
     assert "See the markers and [the grader](grader.md)." in unlinked
+
+
+def test_strip_notebook_keeps_what_nbgrader_released() -> None:
+    """A released notebook keeps each answer cell's signature and docstring around the stub;
+    a solution region inside an answer cell becomes the stub in place."""
+    released = {
+        "cell_type": "code",
+        "metadata": {"nbgrader": {"solution": True, "grade_id": "q1"}},
+        "source": [
+            "def q1():\n",
+            '    """Posts by Ann."""\n',
+            "    # YOUR CODE HERE\n",
+            "    raise NotImplementedError()",
+        ],
+        "outputs": [],
+    }
+    source = {
+        **released,
+        "source": [
+            "def q2():\n",
+            "    ### BEGIN SOLUTION\n",
+            "    return 'answer'\n",
+            "    ### END SOLUTION\n",
+        ],
+    }
+    notebook = {"cells": [released, source], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    cells = json.loads(strip_notebook(json.dumps(notebook).encode()))["cells"]
+    assert "".join(cells[0]["source"]).startswith('def q1():\n    """Posts by Ann."""')
+    assert "raise NotImplementedError()" in "".join(cells[0]["source"])
+    second = "".join(cells[1]["source"])
+    assert second.startswith("def q2():\n")
+    assert "answer" not in second
+    assert "raise NotImplementedError()" in second
