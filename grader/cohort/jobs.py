@@ -16,6 +16,7 @@ import hashlib
 import os
 import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -142,6 +143,17 @@ def worker_init() -> None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before the request took effect
             raise SystemExit(1)
+    # Belt and braces: PR_SET_PDEATHSIG follows the parent *thread* that started us and is not
+    # on every platform, so a daemon thread also watches for re-parenting and sends the same
+    # SIGTERM (a CI run once saw two idle workers outlive a kill -9 of their pool's parent).
+    parent_pid = os.getppid()
+
+    def _watch_parent() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
 
 
 def run_job(job: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], float]:
