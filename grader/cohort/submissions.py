@@ -6,7 +6,7 @@ A submissions folder holds one entry per learner, named by the roster's ``learne
   graded, not uncommitted edits: what was pushed is what was submitted.
 - ``alice.git/``: a bare git repository; its ``HEAD`` is graded.
 - ``alice.zip``, ``alice.tar.gz``, ``alice.tgz``, ``alice.tar``: an archive, unpacked safely
-  (:func:`safe_extract_zip`, :func:`safe_extract_tar`).
+  (:func:`grader.archives.extract`, the extractor single gradings use too).
 
 Archives and git commits are unpacked once into a cache folder named by their content (archive
 bytes' SHA-256, or the commit id), so a re-run reuses them and two runs never disturb each other.
@@ -18,38 +18,23 @@ grader puts in the result, computed before grading so finished work is recognise
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import posixpath
 import secrets
 import shutil
-import stat
 import subprocess
-import tarfile
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from grader.archives import ARCHIVE_SUFFIXES, UnsafeArchive, extract
 from grader.errors import UsageError
-from grader.staging import SKIP_DIRS, digest_tree
+from grader.staging import SKIP_DIRS, StageLimits, digest_tree
 
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 GIT_TIMEOUT = 60
 
 
-class UnsafeArchive(Exception):
-    """An archive that must not be unpacked; ``str`` says why, for the learner's result."""
-
-
-@dataclass(frozen=True)
-class ArchiveLimits:
-    """Bounds on what unpacking may write (checked while streaming, not from headers)."""
-
-    max_members: int = 5_000
-    max_member_bytes: int = 20 * 1024 * 1024
-    max_total_bytes: int = 200 * 1024 * 1024
+class GitUnreadable(Exception):
+    """A learner's git repository that git itself cannot read; ``str`` is git's complaint."""
 
 
 @dataclass(frozen=True)
@@ -117,94 +102,6 @@ def discover(folder: Path) -> dict[str, Submission]:
     return found
 
 
-def _safe_name(name: str) -> str:
-    """The member path to write, or UnsafeArchive if it could land outside the target."""
-    clean = name.replace("\\", "/")
-    if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":"):
-        raise UnsafeArchive(f"the archive holds an absolute path ({name!r})")
-    parts = [p for p in clean.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise UnsafeArchive(f"the archive holds a path that climbs out of it ({name!r})")
-    return posixpath.join(*parts) if parts else ""
-
-
-class _Budget:
-    def __init__(self, limits: ArchiveLimits) -> None:
-        self.limits = limits
-        self.members = 0
-        self.total = 0
-
-    def member(self) -> None:
-        self.members += 1
-        if self.members > self.limits.max_members:
-            raise UnsafeArchive(f"the archive holds more than {self.limits.max_members} files")
-
-    def copy(self, source: IO[bytes], target: Path) -> None:
-        """Stream ``source`` to ``target``, counting real bytes (headers can lie)."""
-        written = 0
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("wb") as out:
-            while chunk := source.read(1024 * 1024):
-                written += len(chunk)
-                self.total += len(chunk)
-                if written > self.limits.max_member_bytes:
-                    raise UnsafeArchive(
-                        f"{target.name} unpacks to more than "
-                        f"{self.limits.max_member_bytes // (1024 * 1024)} MiB"
-                    )
-                if self.total > self.limits.max_total_bytes:
-                    raise UnsafeArchive(
-                        "the archive unpacks to more than "
-                        f"{self.limits.max_total_bytes // (1024 * 1024)} MiB"
-                    )
-                out.write(chunk)
-
-
-def safe_extract_zip(archive: Path, dest: Path, limits: ArchiveLimits | None = None) -> None:
-    """Unpack ``archive`` into ``dest``. Symlinks are skipped (the grader never follows one);
-    absolute or climbing paths, too many files or too many bytes raise UnsafeArchive."""
-    budget = _Budget(limits or ArchiveLimits())
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                budget.member()
-                name = _safe_name(info.filename)
-                mode = info.external_attr >> 16
-                if info.is_dir() or not name or stat.S_ISLNK(mode):
-                    continue
-                with zf.open(info) as source:
-                    budget.copy(source, dest / name)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-        if isinstance(exc, UnsafeArchive):
-            raise
-        raise UnsafeArchive(f"the file is not a readable zip archive ({exc})") from None
-
-
-def safe_extract_tar(
-    source: Path | IO[bytes], dest: Path, limits: ArchiveLimits | None = None
-) -> None:
-    """Unpack a tar (optionally gzip-compressed) archive into ``dest``: regular files only
-    (links, devices and FIFOs are skipped), with the same refusals as :func:`safe_extract_zip`."""
-    budget = _Budget(limits or ArchiveLimits())
-    try:
-        # A path may be seeked (any compression); a pipe from `git archive` is read as a stream.
-        with (
-            tarfile.open(source, mode="r:*")
-            if isinstance(source, Path)
-            else tarfile.open(fileobj=source, mode="r|*")
-        ) as tf:
-            for member in tf:
-                budget.member()
-                name = _safe_name(member.name)
-                if not member.isfile() or not name:
-                    continue
-                extracted = tf.extractfile(member)
-                if extracted is not None:
-                    budget.copy(extracted, dest / name)
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise UnsafeArchive(f"the file is not a readable tar archive ({exc})") from None
-
-
 def _file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -232,7 +129,7 @@ def _git(repo: Path, *args: str) -> bytes:
     done = subprocess.run(command, capture_output=True, env=env, timeout=GIT_TIMEOUT, check=False)
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UnsafeArchive(f"git could not read the repository: {message[-1] if message else ''}")
+        raise GitUnreadable(f"git could not read the repository: {message[-1] if message else ''}")
     return done.stdout
 
 
@@ -262,7 +159,7 @@ def _unpack_once(key: str, cache: Path, fill: Callable[[Path], None]) -> Path:
     return final
 
 
-def unpack(submission: Submission, cache: Path, limits: ArchiveLimits | None = None) -> _Unpacked:
+def unpack(submission: Submission, cache: Path, limits: StageLimits | None = None) -> _Unpacked:
     """What the learner submitted, as a folder (the folder itself for plain folders)."""
     if submission.kind == "folder":
         return _Unpacked(submission.path, "folder")
@@ -271,17 +168,14 @@ def unpack(submission: Submission, cache: Path, limits: ArchiveLimits | None = N
 
         def fill_git(tmp: Path) -> None:
             data = _git(submission.path, "archive", "--format=tar", commit)
-            safe_extract_tar(io.BytesIO(data), tmp, limits)
+            extract(data, tmp, limits=limits, name=f"commit {commit[:12]}", kind="tar")
 
         return _Unpacked(_unpack_once(f"git-{commit}", cache, fill_git), f"git {commit}")
     digest = _file_digest(submission.path)
     kind = submission.kind
 
     def fill_archive(tmp: Path) -> None:
-        if kind == "zip":
-            safe_extract_zip(submission.path, tmp, limits)
-        else:
-            safe_extract_tar(submission.path, tmp, limits)
+        extract(submission.path, tmp, limits=limits, kind=kind)
 
     folder = _unpack_once(f"{kind}-{digest}", cache, fill_archive)
     return _Unpacked(folder, f"{kind} sha256:{digest}")
@@ -319,12 +213,12 @@ def locate_project(root: Path, lab: str) -> Path:
 
 
 def prepare(
-    submission: Submission, lab: str, cache: Path, limits: ArchiveLimits | None = None
+    submission: Submission, lab: str, cache: Path, limits: StageLimits | None = None
 ) -> Prepared:
     """Unpack, locate and digest ``submission``; a refused archive becomes ``problem``."""
     try:
         unpacked = unpack(submission, cache, limits)
-    except (UnsafeArchive, subprocess.TimeoutExpired) as exc:
+    except (UnsafeArchive, GitUnreadable, subprocess.TimeoutExpired) as exc:
         raw = (
             _file_digest(submission.path)
             if submission.path.is_file()
@@ -335,7 +229,10 @@ def prepare(
             f"{submission.kind} (refused)",
             submission.path,
             f"sha256:{raw}",
-            f"Your submission {submission.path.name} could not be unpacked: {exc}. "
+            # The extractor's sentences already say what to change; git's need the advice.
+            str(exc)
+            if isinstance(exc, UnsafeArchive)
+            else f"Your submission {submission.path.name} could not be unpacked: {exc}. "
             "Submit the project folder again as a plain .zip of your project.",
         )
     project = locate_project(unpacked.root, lab)
