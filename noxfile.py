@@ -135,8 +135,8 @@ def labs(session: nox.Session) -> None:
     _install(session, "lab,notebook")
     check = "--check" in session.posargs
     session.run("python", "-m", "grader.labgen", "starters", *(["--check"] if check else []))
-    # After the generator (which rewrites each starter): nbgrader's release of every notebook
-    # lab's source notebook into its starter (python -m grader.notebook release; docs/authors).
+    # After the generator (which carries the released notebook over, labs.toml `keep`): a fresh
+    # nbgrader release of every notebook lab's source notebook into its starter (docs/authors).
     session.run("python", "-m", "grader.notebook", "release", *(["--check"] if check else []))
     session.run("python", "-m", "grader.docs_sync", *(["--check"] if check else []))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from grader.labgen.markers import LAB_NAME, FileDirective
 
 CONFIG_NAME = "labs.toml"
-_KEYS = frozenset({"labs", "exclude", "files"})
+_KEYS = frozenset({"labs", "exclude", "keep", "files"})
 
 
 class ConfigError(ValueError):
@@ -30,12 +30,20 @@ class LabConfig:
 
     ``labs`` is the teaching order (lower case), ``exclude`` the glob patterns of paths relative
     to the source folder that are never copied, ``files`` maps a relative POSIX path to the
-    directive its ``[files]`` entry stands for.
+    directive its ``[files]`` entry stands for. ``keep`` holds glob patterns of paths, relative
+    to a starter, that another tool writes into it (nbgrader's release of a lab's notebook):
+    rewriting a starter carries them over instead of deleting them. A kept pattern must also be
+    excluded, so the generator never writes such a path itself.
     """
 
     labs: tuple[str, ...]
     exclude: tuple[str, ...]
     files: Mapping[str, FileDirective]
+    keep: tuple[str, ...] = ()
+
+    def is_kept(self, relative: str) -> bool:
+        """Whether a POSIX path relative to a starter matches a ``keep`` pattern."""
+        return any(_glob_regex(pattern).fullmatch(relative) for pattern in self.keep)
 
     def is_excluded(self, relative: str) -> bool:
         """Whether a POSIX path relative to the source folder matches an exclude pattern.
@@ -77,7 +85,15 @@ def load_config(source: Path) -> LabConfig:
         raise ConfigError(f"{path}: 'labs' lists a lab twice")
     exclude = _string_list(data.get("exclude", []), "exclude", path)
     files = _files_table(data.get("files", {}), labs, source, path)
-    return LabConfig(tuple(labs), tuple(exclude), files)
+    keep = _string_list(data.get("keep", []), "keep", path)
+    config = LabConfig(tuple(labs), tuple(exclude), files, tuple(keep))
+    for pattern in keep:
+        if not config.is_excluded(pattern):
+            raise ConfigError(
+                f"{path}: keep pattern {pattern!r} is not excluded too; the generator would write "
+                "such files itself and then carry old copies over them"
+            )
+    return config
 
 
 def _string_list(value: object, key: str, path: Path) -> list[str]:

@@ -80,11 +80,26 @@ def write_starters(source: Path, labs_dir: Path, labs: Sequence[str] | None = No
             write_tree(tree, fresh)
             target = lab_dir / STARTER
             if target.exists():
+                _carry_kept(config, target, fresh)
                 shutil.rmtree(target)
             fresh.rename(target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return chosen
+
+
+def _carry_kept(config: LabConfig, old: Path, fresh: Path) -> None:
+    """Copy the files of ``old`` that labs.toml's ``keep`` names (another tool's output, such as
+    nbgrader's released notebook) into ``fresh``, where the generator did not write them."""
+    if not config.keep:
+        return
+    for folder, _dirnames, filenames in os.walk(old):
+        base = Path(folder).relative_to(old)
+        for name in filenames:
+            relative = (base / name).as_posix()
+            if config.is_kept(relative) and not (fresh / relative).exists():
+                (fresh / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(Path(folder) / name, fresh / relative)
 
 
 def _committed_files(starter: Path, config: LabConfig) -> set[str]:

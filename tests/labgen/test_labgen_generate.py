@@ -243,6 +243,7 @@ def test_marker_error_writes_nothing(make_source: MakeSource, tmp_path: Path) ->
         ('labs = ["lab01"]\n[files]\n"a.json" = "lab01 starter"\n', "labNN solution"),
         ('labs = ["lab01"]\n[files]\n"missing.json" = "lab01"\n', "not a file"),
         ("labs = [\n", "labs.toml"),
+        ('labs = ["lab01"]\nkeep = ["notebooks/*.ipynb"]\n', "not excluded too"),
     ],
 )
 def test_bad_config_is_reported(tmp_path: Path, toml: str, words: str) -> None:

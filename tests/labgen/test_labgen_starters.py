@@ -125,3 +125,22 @@ def test_marker_error_leaves_every_starter_untouched(project: tuple[Path, Path])
         write_starters(source, labs_dir)
     assert (labs_dir / "lab01/starter/config/urls.py").read_text() == before
     assert sorted(p.name for p in (labs_dir / "lab01").iterdir()) == ["README.md", "starter"]
+
+
+def test_write_carries_over_what_labs_toml_keeps(project: tuple[Path, Path]) -> None:
+    """Another tool's output in a starter (nbgrader's released notebook) survives a rewrite;
+    other stale files do not, and check_starters ignores the kept file (it is excluded)."""
+    source, labs_dir = project
+    toml = (source / "labs.toml").read_text()
+    kept = '"notebooks/*.ipynb"'
+    toml = toml.replace("exclude = [", f"keep = [{kept}]\nexclude = [{kept}, ")
+    (source / "labs.toml").write_text(toml)
+    write_starters(source, labs_dir)
+    released = labs_dir / "lab01/starter/notebooks/workbook.ipynb"
+    released.parent.mkdir()
+    released.write_text('{"cells": []}\n')
+    (labs_dir / "lab01/starter/notebooks/scratch.py").write_text("stale\n")
+    write_starters(source, labs_dir, ["lab01"])
+    assert released.read_text() == '{"cells": []}\n'
+    assert not (labs_dir / "lab01/starter/notebooks/scratch.py").exists()
+    assert check_starters(source, labs_dir) == []
