@@ -51,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "--database",
-        default=os.environ.get("GRADER_DATABASE_URL", "sqlite"),
-        help="'sqlite' (default) or a postgres:// URL (env GRADER_DATABASE_URL)",
+        default=os.environ.get("GRADER_DATABASE_URL", "auto"),
+        help="'auto' (default: SQLite, or a throwaway PostgreSQL when the lab needs one and "
+        "PostgreSQL is installed), 'sqlite', or a postgres:// URL (env GRADER_DATABASE_URL)",
     )
     grade.add_argument("--timeout", type=float, help="seconds before the checks are stopped")
     grade.add_argument("--json", action="store_true", help="print the result JSON, not a table")

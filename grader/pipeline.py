@@ -22,6 +22,7 @@ from grader.errors import RubricError, SubmissionError, UsageError
 from grader.gates.run import GateRun, check_gate_tools, gate_criteria, run_quality_gates
 from grader.official.intake import check_layout, open_submission
 from grader.official.runner import check_official_request, run_official_checks
+from grader.pgcluster import ClusterUnavailable, throwaway_cluster
 from grader.release.selfcheck import (
     PublicChecks,
     is_self_check,
@@ -38,13 +39,21 @@ from grader.staging import StagedSubmission, check_syntax, stage_submission
 
 @dataclass(frozen=True)
 class GradeOptions:
-    """Knobs for one grading run. ``database`` is ``sqlite`` or a ``postgres://`` URL."""
+    """Knobs for one grading run.
+
+    ``database`` is ``sqlite``, a ``postgres://`` URL, or ``auto``: SQLite, unless the rubric has
+    criteria that need PostgreSQL and a throwaway cluster can be started here
+    (:mod:`grader.pgcluster`), in which case the whole grading runs on that cluster.
+    ``postgres_unavailable`` is internal: why ``auto`` fell back to SQLite, for the detail of
+    the criteria that could not be graded.
+    """
 
     database: str = "sqlite"
     timeout: float | None = None
     mode: str = "local"
     keep_workdir: Path | None = None  # for debugging a rubric: stage here and keep it
     repeat: int = 1  # official mode: runs of every check; disagreeing runs flag it flaky
+    postgres_unavailable: str | None = None
 
 
 def _timeout_message(seconds: float) -> str:
@@ -61,6 +70,8 @@ def grade_submission(
     """Grade ``submission`` against the rubric in ``lab_dir`` and return the result document."""
     options = options or GradeOptions()
     rubric = load_rubric(lab_dir / "rubric.toml")
+    if options.database == "auto":
+        return _grade_auto(lab_dir, submission, options, rubric)
     # The learners' edition has no hidden checks: run the public tests instead and mark every
     # criterion as decided by the official grading (grader.release.selfcheck).
     public = is_self_check(rubric)
@@ -184,7 +195,7 @@ def grade_submission(
     scored = gates.merged(report) if gates else report
     score = official_only(rubric) if public_checks else score_report(rubric, scored)
     if not public_checks:
-        score = not_gradable_here(rubric, score, options.database)
+        score = not_gradable_here(rubric, score, options.database, options.postgres_unavailable)
     if run.integrity_flags:  # official mode: manual review, flaky checks, a tampered channel
         score = replace(score, integrity_flags=score.integrity_flags + run.integrity_flags)
     if gates and gates.flags:
@@ -205,9 +216,30 @@ def grade_submission(
     return result
 
 
-def not_gradable_here(rubric: Rubric, score: Score, database: str) -> Score:
+def _grade_auto(
+    lab_dir: Path, submission: Path, options: GradeOptions, rubric: Rubric
+) -> dict[str, Any]:
+    """``--database auto``: a throwaway PostgreSQL cluster when the rubric needs PostgreSQL and
+    one can be started here, SQLite otherwise (official mode and the learners' edition: SQLite)."""
+    needs_postgres = (
+        options.mode == "local"
+        and not is_self_check(rubric)
+        and any(c.requires == "postgresql" for c in rubric.criteria)
+    )
+    if not needs_postgres:
+        return grade_submission(lab_dir, submission, replace(options, database="sqlite"))
+    try:
+        with throwaway_cluster() as url:
+            return grade_submission(lab_dir, submission, replace(options, database=url))
+    except ClusterUnavailable as why:
+        fallback = replace(options, database="sqlite", postgres_unavailable=str(why))
+        return grade_submission(lab_dir, submission, fallback)
+
+
+def not_gradable_here(rubric: Rubric, score: Score, database: str, why: str | None = None) -> Score:
     """Criteria that ``requires = "postgresql"`` become ``not_run`` (0 points) on SQLite, with a
-    detail saying how to grade them: never a pass or a fail decided by the wrong database."""
+    detail saying how to grade them: never a pass or a fail decided by the wrong database.
+    ``why`` says why no throwaway cluster was used, when ``--database auto`` tried one."""
     if database.startswith("postgres"):
         return score
     results = []
@@ -218,9 +250,12 @@ def not_gradable_here(rubric: Rubric, score: Score, database: str) -> Score:
                 status="not_run",
                 points=0,
                 detail=(
-                    "Not gradable here: it needs PostgreSQL and this grading used SQLite. Grade "
-                    f"with `nox -s grade -- {rubric.lab} --database postgres://USER@HOST:5432/"
-                    "postgres`, or set GRADER_DATABASE_URL to that URL."
+                    "Not gradable here: it needs PostgreSQL and this grading used SQLite"
+                    + (f" ({why})" if why else "")
+                    + f". Grade with `nox -s grade -- {rubric.lab} --database postgres://USER@"
+                    "HOST:5432/postgres` (or set GRADER_DATABASE_URL to that URL), or install "
+                    "PostgreSQL (`apt-get install postgresql`), and the grader starts a "
+                    "throwaway server of its own."
                 ),
                 tests=result.tests,
             )
