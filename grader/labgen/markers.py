@@ -5,6 +5,9 @@ holding only a comment (``#``, ``{# #}``, ``<!-- -->``, ``//`` or ``/* */``) who
 
 - ``BEGIN LABnn`` / ``STUB LABnn`` / ``END LABnn``: a region of lab *nn*'s work, optionally split
   into solution lines (before ``STUB``) and commented-out stub lines (after it);
+- ``BEGIN LABnn UNTIL LABmm``: a region of lab *nn*'s work that lab *mm* replaces: it is left out
+  of lab *mm* and every later lab. The reference project is past lab *mm*, so each of its lines is
+  a comment there (written, and uncommented, like stub lines);
 - ``FILE LABnn`` / ``FILE LABnn SOLUTION``: the whole file starts to exist in lab *nn*.
 
 Directive keywords are upper case (so prose comments such as ``# end of loop`` never match); lab
@@ -44,6 +47,9 @@ _DIRECTIVE = re.compile(
 )
 
 
+_UNTIL = re.compile(r"UNTIL\s+(?P<lab>(?i:lab\d+|capstone))")
+
+
 class MarkerError(LocatedError):
     """A malformed marker: ``str(error)`` is ``path:line: message``, ready for a terminal.
 
@@ -69,13 +75,16 @@ class FileDirective:
 class Region:
     """A ``BEGIN``/``END`` region; ``stub`` is None when the region has no ``STUB`` line.
 
-    Lines keep their line endings; stub lines are stored already uncommented.
+    Lines keep their line endings; stub lines are stored already uncommented, and so are the
+    solution lines of a region with an ``until`` lab (``BEGIN LABnn UNTIL LABmm``), which is
+    absent from lab ``until`` on.
     """
 
     lab: str
     line: int
     solution: tuple[str, ...]
     stub: tuple[str, ...] | None
+    until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ def parse(text: str, path: str) -> MarkedFile:
     directive: FileDirective | None = None
     # The open region: its lab, first line, and the solution/stub lines gathered so far.
     open_lab: str | None = None
+    open_until: str | None = None
     open_line = 0
     solution: list[str] = []
     stub: list[str] | None = None
@@ -144,11 +154,11 @@ def parse(text: str, path: str) -> MarkedFile:
             if open_lab is None:
                 segments.append(line)
             elif stub is None:
-                solution.append(line)
+                solution.append(line if open_until is None else uncomment(line, path, number))
             else:
                 stub.append(uncomment(line, path, number))
             continue
-        keyword, lab, is_solution = found
+        keyword, lab, is_solution, until = found
         if keyword == "FILE":
             if directive is not None:
                 raise MarkerError(
@@ -163,7 +173,7 @@ def parse(text: str, path: str) -> MarkedFile:
                     f"BEGIN {lab.upper()} inside the {open_lab.upper()} region opened on line "
                     f"{open_line}; regions do not nest",
                 )
-            open_lab, open_line, solution, stub = lab, number, [], None
+            open_lab, open_until, open_line, solution, stub = lab, until, number, [], None
         elif open_lab is None:
             raise MarkerError(path, number, f"{keyword} {lab.upper()} without an open region")
         elif lab != open_lab:
@@ -179,7 +189,13 @@ def parse(text: str, path: str) -> MarkedFile:
             stub = []
         else:  # END
             segments.append(
-                Region(open_lab, open_line, tuple(solution), None if stub is None else tuple(stub))
+                Region(
+                    open_lab,
+                    open_line,
+                    tuple(solution),
+                    None if stub is None else tuple(stub),
+                    open_until,
+                )
             )
             open_lab = None
 
@@ -190,8 +206,8 @@ def parse(text: str, path: str) -> MarkedFile:
     return MarkedFile(path, tuple(segments), directive)
 
 
-def _directive(line: str, path: str, number: int) -> tuple[str, str, bool] | None:
-    """``(keyword, lab, solution)`` if ``line`` is a marker, else None."""
+def _directive(line: str, path: str, number: int) -> tuple[str, str, bool, str | None] | None:
+    """``(keyword, lab, solution, until)`` if ``line`` is a marker, else None."""
     text = comment_text(line)
     if text is None:
         return None
@@ -200,11 +216,14 @@ def _directive(line: str, path: str, number: int) -> tuple[str, str, bool] | Non
         return None
     keyword, lab, rest = match["keyword"], match["lab"].lower(), match["rest"]
     is_solution = keyword == "FILE" and rest.upper() == "SOLUTION"
+    until = _UNTIL.fullmatch(rest) if keyword == "BEGIN" else None
+    if until is not None:
+        return keyword, lab, False, until["lab"].lower()
     if rest and not is_solution:
         # A marker with trailing words is almost certainly a typo; ignoring it would silently
         # leak solution code into a starter.
         raise MarkerError(path, number, f"unexpected {rest!r} after {keyword} {lab.upper()}")
-    return keyword, lab, is_solution
+    return keyword, lab, is_solution, None
 
 
 def lab_index(lab: str, labs: Sequence[str], path: str, line: int) -> int:
@@ -239,13 +258,23 @@ def render(marked: MarkedFile, lab: str, kind: Kind, labs: Sequence[str]) -> str
 
     ``lab`` must be one of ``labs`` (the course order). Earlier labs' regions show their solution
     lines, this lab's region shows its stub in a starter and its solution lines in a solution,
-    later labs' regions are removed; marker lines never appear in the output.
+    later labs' regions are removed, and so are regions whose ``UNTIL`` lab has come; marker
+    lines never appear in the output.
     """
     current = labs.index(lab)
     # Check every lab name even when the file is absent, so a typo fails in every lab alike.
     for segment in marked.segments:
         if isinstance(segment, Region):
-            lab_index(segment.lab, labs, marked.path, segment.line)
+            first = lab_index(segment.lab, labs, marked.path, segment.line)
+            if segment.until is not None:
+                last = lab_index(segment.until, labs, marked.path, segment.line)
+                if last <= first:
+                    raise MarkerError(
+                        marked.path,
+                        segment.line,
+                        f"UNTIL {segment.until.upper()} must name a lab after "
+                        f"{segment.lab.upper()}",
+                    )
     if not is_present(marked.directive, marked.path, lab, kind, labs):
         return None
     out: list[str] = []
@@ -254,6 +283,8 @@ def render(marked: MarkedFile, lab: str, kind: Kind, labs: Sequence[str]) -> str
             out.append(segment)
             continue
         position = labs.index(segment.lab)
+        if segment.until is not None and current >= labs.index(segment.until):
+            continue  # a later lab replaced this region
         if position < current or (position == current and kind == "solution"):
             out.extend(segment.solution)
         elif position == current:

@@ -69,9 +69,32 @@ def _field_messages(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Answer `exc` with the documented error body, or None for Django to answer 500."""
     if isinstance(exc, DomainError):
+# STUB LAB04
+# def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+#     """Answer `exc` with the documented error body, or None for Django to answer 500."""
+#     # TODO(lab04): map domain errors, validation errors and every other DRF error to the one
+#     # error body in this module's docstring (labs/lab04/README.md, step 4). Until then DRF's
+#     # default handler answers, each error in a shape of its own.
+#     return exception_handler(exc, context)
+# END LAB04
+# BEGIN LAB04 UNTIL LAB06
+#         return Response(
+#             error_body(code=exc.code, message=exc.message, fields=exc.fields), status=400
+#         )
+# END LAB04
+# BEGIN LAB06
         return Response(
-            error_body(code=exc.code, message=exc.message, fields=exc.fields), status=400
+            error_body(code=exc.code, message=exc.message, fields=exc.fields),
+            status=exc.status_code,
         )
+# STUB LAB06
+#         # TODO(lab06): answer the status the domain error carries, exc.status_code
+#         # (labs/lab06/README.md, step 5).
+#         return Response(
+#             error_body(code=exc.code, message=exc.message, fields=exc.fields), status=400
+#         )
+# END LAB06
+# BEGIN LAB04
     response = exception_handler(exc, context)  # DRF's: status code and headers
     if response is None:
         return None
@@ -87,11 +110,4 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         response.data = error_body(code=str(getattr(detail, "code", "error")), message=str(detail))
     return response
-# STUB LAB04
-# def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-#     """Answer `exc` with the documented error body, or None for Django to answer 500."""
-#     # TODO(lab04): map domain errors, validation errors and every other DRF error to the one
-#     # error body in this module's docstring (labs/lab04/README.md, step 4). Until then DRF's
-#     # default handler answers, each error in a shape of its own.
-#     return exception_handler(exc, context)
 # END LAB04

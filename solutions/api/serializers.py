@@ -16,12 +16,21 @@ from typing import Any
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from blog.models import Category, Tag
-
 # STUB LAB04
 # from rest_framework import serializers
 #
 # END LAB04
+# BEGIN LAB04 UNTIL LAB06
+# from blog.models import Category, Tag
+#
+# END LAB04
+# BEGIN LAB06
+from blog.models import Category, PostStatus, Tag
+
+# STUB LAB06
+# from blog.models import Category, PostStatus, Tag
+#
+# END LAB06
 
 class CategoryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -99,3 +108,38 @@ class CommentOutputSerializer(serializers.Serializer):
 # # PostInputSerializer (title, slug, body, category, tags, with the rules of the brief),
 # # PostOutputSerializer, CommentInputSerializer and CommentOutputSerializer.
 # END LAB04
+# BEGIN LAB06
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """A move in the editorial workflow: the status to go to, and a note for the history."""
+
+    to = serializers.ChoiceField(choices=PostStatus.choices)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AuditEntryOutputSerializer(serializers.Serializer):
+    """One entry of a post's history."""
+
+    id = serializers.IntegerField()
+    action = serializers.CharField()
+    actor = AuthorOutputSerializer(allow_null=True)
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    changes = serializers.JSONField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+# STUB LAB06
+#
+#
+# class TransitionInputSerializer(serializers.Serializer):
+#     """A move in the editorial workflow: the status to go to, and a note for the history."""
+#
+#     to = serializers.ChoiceField(choices=PostStatus.choices)
+#     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+#
+#
+# # TODO(lab06): AuditEntryOutputSerializer, one entry of a post's history: id, action, actor
+# # ({id, username}, or null), from_status, to_status, changes, note, created_at
+# # (labs/lab06/README.md, step 7).
+# END LAB06

@@ -4,12 +4,37 @@
 from django.urls import path
 
 # BEGIN LAB04
-from api.blog_views import CategoryListApi, CommentListApi, PostDetailApi, PostListApi, TagListApi
-
 # STUB LAB04
 # from api.blog_views import CategoryListApi, TagListApi
 #
 # END LAB04
+# BEGIN LAB04 UNTIL LAB06
+# from api.blog_views import CategoryListApi, CommentListApi, PostDetailApi, PostListApi, TagListApi
+#
+# END LAB04
+# BEGIN LAB06
+from api.blog_views import (
+    CategoryListApi,
+    CommentListApi,
+    PostDetailApi,
+    PostHistoryApi,
+    PostListApi,
+    PostTransitionApi,
+    TagListApi,
+)
+
+# STUB LAB06
+# from api.blog_views import (
+#     CategoryListApi,
+#     CommentListApi,
+#     PostDetailApi,
+#     PostHistoryApi,
+#     PostListApi,
+#     PostTransitionApi,
+#     TagListApi,
+# )
+#
+# END LAB06
 from .views import HealthCheckApi
 
 app_name = "api"
@@ -28,4 +53,11 @@ urlpatterns = [
     # # TODO(lab04): route the post and comment endpoints of the brief (labs/lab04/README.md,
     # # step 5): posts/, posts/<int:post_id>/ and posts/<int:post_id>/comments/.
     # END LAB04
+    # BEGIN LAB06
+    path("posts/<int:post_id>/transition/", PostTransitionApi.as_view(), name="post-transition"),
+    path("posts/<int:post_id>/history/", PostHistoryApi.as_view(), name="post-history"),
+    # STUB LAB06
+    # path("posts/<int:post_id>/transition/", PostTransitionApi.as_view(), name="post-transition"),
+    # path("posts/<int:post_id>/history/", PostHistoryApi.as_view(), name="post-history"),
+    # END LAB06
 ]

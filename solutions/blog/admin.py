@@ -8,9 +8,25 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import BannedTerm, Category, Comment, Post, Tag
+# STUB LAB02
+# # TODO(lab02): register Category, Tag, BannedTerm, Post and Comment; customise the Post
+# # admin (list display, filters, search, an "archive" action) (labs/lab02/README.md, step 6).
+# END LAB02
+# BEGIN LAB02 UNTIL LAB06
+# from .models import BannedTerm, Category, Comment, Post, Tag
+# from .services import post_archive
+#
+# END LAB02
+# BEGIN LAB06
+from .models import AuditEntry, BannedTerm, Category, Comment, Post, Tag
 from .services import post_archive
 
+# STUB LAB06
+# from .models import BannedTerm, Category, Comment, Post, Tag
+# from .services import post_archive
+#
+# END LAB06
+# BEGIN LAB02
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
@@ -57,7 +73,31 @@ class CommentAdmin(admin.ModelAdmin):
     search_fields = ["body", "author__username", "post__title"]
     autocomplete_fields = ["post", "author"]
     list_select_related = ["post", "author"]
-# STUB LAB02
-# # TODO(lab02): register Category, Tag, BannedTerm, Post and Comment; customise the Post
-# # admin (list display, filters, search, an "archive" action) (labs/lab02/README.md, step 6).
 # END LAB02
+# BEGIN LAB06
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: nobody adds, changes or deletes an entry by hand."""
+
+    list_display = ["created_at", "action", "post_ref", "post_title", "actor", "to_status"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["post_title", "actor__username", "note"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+# STUB LAB06
+#
+#
+# # TODO(lab06): register AuditEntry read-only: no add, change or delete permission for anyone
+# # (labs/lab06/README.md, step 4).
+# END LAB06

@@ -17,6 +17,14 @@ class DomainError(Exception):
     """
 
     code = "domain_error"
+    # BEGIN LAB06
+    # The HTTP status the API answers with: 400, the request broke a rule, unless a subclass
+    # says otherwise (a move the workflow does not have is a 409 Conflict with the post's state).
+    status_code = 400
+    # STUB LAB06
+    # # TODO(lab06): a `status_code` for the API to answer with, 400 unless a subclass says
+    # # otherwise (labs/lab06/README.md, step 5).
+    # END LAB06
 
     def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
@@ -36,6 +44,23 @@ class SlugTaken(DomainError):
     first so the client gets a sentence instead of an integrity error)."""
 
     code = "slug_taken"
+# END LAB04
+# BEGIN LAB06
+
+
+class InvalidTransition(DomainError):
+    """The editorial workflow has no such move from the post's current status (draft to
+    published, say). Answered 409: the request conflicts with the state the post is in."""
+
+    code = "invalid_transition"
+    status_code = 409
+# STUB LAB06
+#
+#
+# # TODO(lab06): InvalidTransition, a DomainError with the code "invalid_transition" and the
+# # status 409 (labs/lab06/README.md, step 5).
+# END LAB06
+# BEGIN LAB04
 # STUB LAB04
 # # TODO(lab04): the blog's domain errors, subclasses of DomainError with their own `code`:
 # # BannedTermUsed ("banned_term") and SlugTaken ("slug_taken"). See labs/lab04/README.md,

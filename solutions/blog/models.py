@@ -10,6 +10,17 @@ services.py, never in save().
 # BEGIN LAB02
 from __future__ import annotations
 
+# STUB LAB02
+# # TODO(lab02): the blog's models, with the fields, relations and constraints of the brief:
+# # Category, Tag and BannedTerm (labs/lab02/README.md, step 2), Post (step 3), Comment
+# # (step 4). Then make the migrations (step 5), the admin (step 6, blog/admin.py) and the
+# # seed_governance command with its services in blog/services.py (steps 6 and 7).
+# END LAB02
+# BEGIN LAB06
+from typing import Any
+
+# END LAB06
+# BEGIN LAB02
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length, Trim
@@ -165,9 +176,80 @@ class Comment(models.Model):
     def __str__(self) -> str:
         # The start of the text, not the author or the post: those would cost a query each.
         return self.body if len(self.body) <= 40 else self.body[:39] + "…"
-# STUB LAB02
-# # TODO(lab02): the blog's models, with the fields, relations and constraints of the brief:
-# # Category, Tag and BannedTerm (labs/lab02/README.md, step 2), Post (step 3), Comment
-# # (step 4). Then make the migrations (step 5), the admin (step 6, blog/admin.py) and the
-# # seed_governance command with its services in blog/services.py (steps 6 and 7).
 # END LAB02
+# BEGIN LAB06
+
+
+class AuditAction(models.TextChoices):
+    """What was done to a post: its creation, a content edit, each workflow move, its deletion."""
+
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    SUBMITTED = "submitted", "Submitted for review"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Sent back to draft"
+    UNPUBLISHED = "unpublished", "Unpublished"
+    ARCHIVED = "archived", "Archived"
+    DELETED = "deleted", "Deleted"
+
+
+class AuditEntry(models.Model):
+    """One thing someone did to a post, recorded by the service that did it. Append-only.
+
+    The services write an entry in the same transaction as the change it describes, so an entry
+    exists if and only if the change happened. Nothing in the application changes or deletes an
+    entry afterwards; the admin shows them read-only.
+    """
+
+    # Who did it; None for a change made by the system (a script). SET_NULL: deleting an account
+    # must not delete what it did (deactivating it, is_active=False, keeps the name too).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+    )
+    # SET_NULL: the history outlives the post; post_ref and post_title say which post it was.
+    post = models.ForeignKey(
+        Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries"
+    )
+    post_ref = models.PositiveBigIntegerField()
+    post_title = models.CharField(max_length=200)
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    # "" where there is no status: before a post is created, after it is deleted.
+    from_status = models.CharField(max_length=16, choices=PostStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=PostStatus.choices, blank=True)
+    # A content edit: {"title": ["old", "new"], ...}; empty for the other actions.
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values),
+                name="blog_auditentry_action_valid",
+            ),
+        ]
+        indexes = [
+            # A post's history, oldest first.
+            models.Index(fields=["post", "created_at"], name="blog_audit_post_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.post_ref}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: an entry that exists is never rewritten."""
+        if not self._state.adding:
+            raise ValueError("Audit entries are append-only: they are never changed.")
+        super().save(*args, **kwargs)
+# STUB LAB06
+#
+#
+# # TODO(lab06): the audit trail's model, AuditEntry, with AuditAction for its `action`, as the
+# # brief describes it (labs/lab06/README.md, step 4); then `python manage.py makemigrations`.
+# END LAB06

@@ -8,10 +8,34 @@ that finds nothing returns None, and the view decides what that means.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+# BEGIN LAB04 UNTIL LAB06
+# from django.db.models import QuerySet
+#
+# from .models import Category, Comment, Post, Tag
+#
+# STUB LAB04
+# from django.db.models import QuerySet
+#
+# from .models import Category, Comment, Post, Tag
+#
+# END LAB04
+# BEGIN LAB06
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
 
-from .models import Category, Comment, Post, Tag
+from accounts.models import Role, User
 
+from .models import AuditEntry, Category, Comment, Post, PostStatus, Tag
+
+# STUB LAB06
+# from django.contrib.auth.models import AnonymousUser
+# from django.db.models import QuerySet
+#
+# from accounts.models import User
+#
+# from .models import Category, Comment, Post, Tag
+#
+# END LAB06
 
 def category_list() -> QuerySet[Category]:
     """Every category, by name (the model's ordering). One query."""
@@ -56,3 +80,54 @@ def comment_list(*, post: Post) -> QuerySet[Comment]:
     # # (labs/lab04/README.md, step 2).
     # return post.comments.order_by("created_at", "pk")
     # END LAB04
+# BEGIN LAB06
+
+
+def posts_visible_to(user: User | AnonymousUser) -> QuerySet[Post]:
+    """The posts `user` may see, loaded and ordered as `post_list` loads them.
+
+    Anonymous callers and readers see published posts; an author sees them and every post of
+    their own, whatever its status; editors and admins see every post. The role is the one in
+    the database (`request.user`), never a claim a client sent. One filter, so the list costs
+    the same number of queries as `post_list`, and a post outside it is simply not found.
+    """
+    posts = post_list()
+    role = getattr(user, "role", None) if user.is_authenticated else None
+    if role in (Role.EDITOR, Role.ADMIN):
+        return posts
+    published = Q(status=PostStatus.PUBLISHED)
+    if role == Role.AUTHOR:
+        return posts.filter(published | Q(author=user))
+    return posts.filter(published)
+
+
+def post_get_visible(*, post_id: int, viewer: User | AnonymousUser) -> Post | None:
+    """The post with id `post_id` if `viewer` may see it, else None (the caller answers 404)."""
+    return posts_visible_to(viewer).filter(pk=post_id).first()
+# STUB LAB06
+#
+#
+# def posts_visible_to(user: User | AnonymousUser) -> QuerySet[Post]:
+#     """The posts `user` may see, loaded and ordered as `post_list` loads them."""
+#     # TODO(lab06): anonymous callers and readers see published posts; an author also every
+#     # post of their own; editors and admins every post. One filter on post_list(), by the
+#     # role in the database (labs/lab06/README.md, step 1).
+#     return post_list()
+#
+#
+# def post_get_visible(*, post_id: int, viewer: User | AnonymousUser) -> Post | None:
+#     """The post with id `post_id` if `viewer` may see it, else None (the caller answers 404)."""
+#     return posts_visible_to(viewer).filter(pk=post_id).first()
+# END LAB06
+# BEGIN LAB06
+
+
+def audit_list(*, post: Post) -> QuerySet[AuditEntry]:
+    """The audit entries of `post`, oldest first, each with its actor. One query."""
+    return post.audit_entries.select_related("actor").order_by("created_at", "pk")
+# STUB LAB06
+#
+#
+# # TODO(lab06): audit_list(*, post) -> the post's audit entries, oldest first, with their actors
+# # loaded: one query however long the history (labs/lab06/README.md, step 7).
+# END LAB06

@@ -7,20 +7,56 @@ each rule lives in one place (HackSoftware's Django-Styleguide: `<entity>_<actio
 
 from __future__ import annotations
 
+# BEGIN LAB02 UNTIL LAB06
+# from dataclasses import dataclass
+# from pathlib import Path
+#
+# from django.core.management import call_command
+# from django.db import transaction
+# from django.db.models import QuerySet
+# from django.utils import timezone
+#
+# END LAB02
+# BEGIN LAB06
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-# BEGIN LAB04
-from accounts.models import User
-from blog.errors import BannedTermUsed, SlugTaken
-
+# STUB LAB06
+# from dataclasses import dataclass
+# from pathlib import Path
+#
+# from django.core.management import call_command
+# from django.db import transaction
+# from django.db.models import QuerySet
+# from django.utils import timezone
+#
+# END LAB06
+# BEGIN LAB04 UNTIL LAB06
+# from accounts.models import User
+# from blog.errors import BannedTermUsed, SlugTaken
+#
 # END LAB04
+# BEGIN LAB06
+from accounts.models import Role, User
+from blog.errors import BannedTermUsed, InvalidTransition, SlugTaken
+
+# STUB LAB06
+# from accounts.models import User
+# from blog.errors import BannedTermUsed, SlugTaken
+#
+# END LAB06
 from .models import (
+    # BEGIN LAB06
+    AuditAction,
+    AuditEntry,
+    # END LAB06
     BannedTerm,
     Category,
     # BEGIN LAB04
@@ -117,6 +153,13 @@ def post_create(
             author=author, title=title, slug=slug, body=body, category=category
         )
         post.tags.set(tags or [])
+# END LAB04
+# BEGIN LAB06
+        _audit(actor=author, post=post, action=AuditAction.CREATED, to_status=post.status)
+# STUB LAB06
+#         # TODO(lab06): record that `author` created the post (labs/lab06/README.md, step 6).
+# END LAB06
+# BEGIN LAB04
     return post
 
 
@@ -128,6 +171,13 @@ def post_update(
     body: str | None = None,
     category: Category | None = None,
     tags: list[Tag] | None = None,
+# END LAB04
+# BEGIN LAB06
+    actor: User | None = None,
+# STUB LAB06
+#     actor: User | None = None,
+# END LAB06
+# BEGIN LAB04
 ) -> Post:
     """Change the given fields of `post` (None leaves a field as it is); return the post.
 
@@ -140,17 +190,57 @@ def post_update(
         content_check(texts={k: v for k, v in changes.items() if k in ("title", "body")})
         if "slug" in changes and changes["slug"] != post.slug:
             _slug_check(author=post.author, slug=changes["slug"], exclude_pk=post.pk)
+# END LAB04
+# BEGIN LAB06
+        before = _content(post)
+# END LAB06
+# BEGIN LAB04
         for name, value in changes.items():
             setattr(post, name, value)
         post.save()
         if tags is not None:
             post.tags.set(tags)
+# END LAB04
+# BEGIN LAB06
+        edits = _changes(before, _content(post))
+        if edits:
+            _audit(
+                actor=actor,
+                post=post,
+                action=AuditAction.UPDATED,
+                from_status=post.status,
+                to_status=post.status,
+                changes=edits,
+            )
+# STUB LAB06
+#         # TODO(lab06): record an "updated" entry by `actor` with what changed, each field as
+#         # [old, new] (labs/lab06/README.md, step 6).
+# END LAB06
+# BEGIN LAB04
     return post
 
 
-def post_delete(*, post: Post) -> None:
+# END LAB04
+# BEGIN LAB04 UNTIL LAB06
+# def post_delete(*, post: Post) -> None:
+# END LAB04
+# BEGIN LAB06
+def post_delete(*, post: Post, actor: User | None = None) -> None:
+# STUB LAB06
+# def post_delete(*, post: Post, actor: User | None = None) -> None:
+# END LAB06
+# BEGIN LAB04
     """Delete `post` and, with it, its comments (Comment.post cascades)."""
     with transaction.atomic():
+# END LAB04
+# BEGIN LAB06
+        # Written first, while the post exists; the entry keeps its id and title after.
+        _audit(actor=actor, post=post, action=AuditAction.DELETED, from_status=post.status)
+# STUB LAB06
+#         # TODO(lab06): record a "deleted" entry by `actor` before the post goes
+#         # (labs/lab06/README.md, step 6).
+# END LAB06
+# BEGIN LAB04
         post.delete()
 
 
@@ -170,3 +260,111 @@ def comment_create(*, post: Post, author: User, body: str) -> Comment:
 # # - post_delete(*, post) -> None;
 # # - comment_create(*, post, author, body) -> Comment.
 # END LAB04
+# BEGIN LAB06
+
+
+def _audit(
+    *,
+    actor: User | None,
+    post: Post,
+    action: AuditAction,
+    from_status: str = "",
+    to_status: str = "",
+    changes: dict[str, list[Any]] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Record that `actor` did `action` to `post`. Call it inside the change's transaction."""
+    return AuditEntry.objects.create(
+        actor=actor,
+        post=post,
+        post_ref=post.pk,
+        post_title=post.title,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        changes=changes or {},
+        note=note,
+    )
+
+
+def _content(post: Post) -> dict[str, Any]:
+    """What a content edit can change, as JSON values (ids for the category and the tags)."""
+    return {
+        "title": post.title,
+        "slug": post.slug,
+        "body": post.body,
+        "category": post.category_id,
+        "tags": sorted(tag.pk for tag in post.tags.all()),
+    }
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Each field whose value differs, as [old, new]."""
+    return {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move of the editorial workflow: what it is called, and who may make it."""
+
+    action: AuditAction
+    roles: frozenset[str]  # the roles that may make it on any post
+    by_author: bool = False  # whether the post's own author may make it too
+
+
+EDITORS = frozenset({Role.EDITOR, Role.ADMIN})
+
+# Every move the workflow has, by (from, to). Anything else is refused with InvalidTransition.
+TRANSITIONS: dict[tuple[str, str], Move] = {
+    (PostStatus.DRAFT, PostStatus.IN_REVIEW): Move(
+        AuditAction.SUBMITTED, frozenset({Role.ADMIN}), by_author=True
+    ),
+    (PostStatus.IN_REVIEW, PostStatus.PUBLISHED): Move(AuditAction.PUBLISHED, EDITORS),
+    (PostStatus.IN_REVIEW, PostStatus.DRAFT): Move(AuditAction.REJECTED, EDITORS),
+    (PostStatus.PUBLISHED, PostStatus.DRAFT): Move(AuditAction.UNPUBLISHED, EDITORS),
+    (PostStatus.PUBLISHED, PostStatus.ARCHIVED): Move(AuditAction.ARCHIVED, EDITORS),
+}
+
+
+def post_transition(*, post: Post, actor: User, to: str, note: str = "") -> Post:
+    """Move `post` to the status `to` as `actor`, record it, and return the post as it is now.
+
+    The move must be in TRANSITIONS (else InvalidTransition, whoever asks) and `actor` must be
+    allowed to make it (else PermissionDenied). Publishing dates the post; unpublishing clears
+    the date. The post's row is locked for the transaction, so two editors acting at once are
+    served one after the other, and the second sees the first's result.
+    """
+    with transaction.atomic():
+        locked = Post.objects.select_for_update().get(pk=post.pk)
+        source = locked.status
+        move = TRANSITIONS.get((source, to))
+        if move is None:
+            raise InvalidTransition(f"A post cannot go from {source} to {to}.")
+        if actor.role not in move.roles and not (move.by_author and locked.author_id == actor.pk):
+            raise PermissionDenied(f"You may not move this post from {source} to {to}.")
+        locked.status = to
+        if to == PostStatus.PUBLISHED:
+            locked.published_at = timezone.now()
+        elif to == PostStatus.DRAFT:
+            locked.published_at = None
+        locked.save(update_fields=["status", "published_at", "updated_at"])
+        _audit(
+            actor=actor,
+            post=locked,
+            action=move.action,
+            from_status=source,
+            to_status=to,
+            note=note,
+        )
+    return locked
+# STUB LAB06
+#
+#
+# def post_transition(*, post: Post, actor: User, to: str, note: str = "") -> Post:
+#     """Move `post` to the status `to` as `actor`, record it, and return the post as it is now."""
+#     # TODO(lab06): the editorial workflow as a table of moves, (from, to) -> who may make it,
+#     # checked under a row lock in one transaction with its audit entry (labs/lab06/README.md,
+#     # step 5). A move not in the table raises InvalidTransition; an actor who may not make it,
+#     # django.core.exceptions.PermissionDenied.
+#     raise NotImplementedError
+# END LAB06

@@ -221,3 +221,44 @@ def test_file_solution_directive_in_markdown() -> None:
     assert parse(text, "f.md").directive == FileDirective("lab02", True, 2)
     assert run(text, "lab02") is None
     assert run(text, "lab03") == "# Title\nbody\n"
+
+
+REPLACED = """\
+# BEGIN LAB01 UNTIL LAB03
+# old = "solution 1"
+# STUB LAB01
+# old = "stub 1"
+# END LAB01
+# BEGIN LAB03
+new = "solution 3"
+# STUB LAB03
+# new = "stub 3"
+# END LAB03
+"""
+
+
+@pytest.mark.parametrize(
+    ("lab", "kind", "expected"),
+    [
+        ("lab01", "starter", 'old = "stub 1"\n'),
+        ("lab01", "solution", 'old = "solution 1"\n'),
+        ("lab02", "starter", 'old = "solution 1"\n'),
+        ("lab03", "starter", 'new = "stub 3"\n'),
+        ("lab03", "solution", 'new = "solution 3"\n'),
+        ("capstone", "solution", 'new = "solution 3"\n'),
+    ],
+)
+def test_a_region_until_a_later_lab_is_replaced_there(lab: str, kind: Kind, expected: str) -> None:
+    # The reference project is past lab03, so the replaced lines are comments in it.
+    assert run(REPLACED, lab, kind) == expected
+
+
+def test_until_must_name_a_later_lab() -> None:
+    text = "# BEGIN LAB02 UNTIL LAB01\n# x = 1\n# END LAB02\n"
+    with pytest.raises(MarkerError, match=r"f\.py:1: UNTIL LAB01 must name a lab after LAB02"):
+        run(text, "lab03")
+
+
+def test_until_lines_must_be_comments() -> None:
+    with pytest.raises(MarkerError, match=r"f\.py:2: stub line is not a comment"):
+        parse("# BEGIN LAB01 UNTIL LAB02\nx = 1\n# END LAB01\n", "f.py")

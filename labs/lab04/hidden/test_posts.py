@@ -1,9 +1,10 @@
 """lab04 hidden checks: the post endpoints, their validation, their errors and their queries.
 
-Grader fixtures only. Rows go in through ``data`` as published posts by users with the author
-role, reads are anonymous and writes are made as the post's author, so these checks keep holding
-when later labs scope who may see and change what (lab06). A list body may be a JSON array or a
-paginated object with ``results`` (lab07).
+Grader fixtures only. Rows go in through ``data`` as posts by users with the author role: the
+posts that are read (anonymously) are published, the ones that are changed or deleted are drafts
+and the writer is their author, so these checks keep holding when later labs scope who may see
+and change what (lab06 lets an author change only their own drafts). A list body may be a JSON
+array or a paginated object with ``results`` (lab07).
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def test_banned_term_is_refused_whatever_its_case(api, data):
 
 def test_patch_changes_only_the_given_fields(api, data):
     writer = _as_author(api, data)
-    pk = _post(data, author=writer, title="Before", body="The body stays.")
+    pk = _post(data, author=writer, title="Before", body="The body stays.", status="draft", published_at=None)
     response = api.patch(_url(pk), json_body={"title": "After"})
     assert response.status == 200, f"PATCH {_url(pk)} with a new title answered {response.status}, expected 200"
     rows = data.values("blog.Post", "title", "body", pk=pk)
@@ -214,7 +215,7 @@ def test_patch_changes_only_the_given_fields(api, data):
 
 def test_patch_validates_like_create(api, data):
     writer = _as_author(api, data)
-    pk = _post(data, author=writer, title="Unchanged", slug="unchanged")
+    pk = _post(data, author=writer, title="Unchanged", slug="unchanged", status="draft", published_at=None)
     response = api.patch(_url(pk), json_body={"title": "Changed", "slug": "Not a slug!"})
     assert response.status == 400, f"PATCH {_url(pk)} with the slug 'Not a slug!' answered {response.status}, expected 400"
     rows = data.values("blog.Post", "title", "slug", pk=pk)
@@ -223,7 +224,7 @@ def test_patch_validates_like_create(api, data):
 
 def test_delete_answers_204_and_removes_the_post(api, data):
     writer = _as_author(api, data)
-    pk = _post(data, author=writer)
+    pk = _post(data, author=writer, status="draft", published_at=None)
     response = api.delete(_url(pk))
     assert response.status == 204, f"DELETE {_url(pk)} answered {response.status}, expected 204 No Content"
     assert response.body == b"", f"DELETE {_url(pk)} answered 204 with a body ({response.body[:60]!r}); a 204 has none"

@@ -17,7 +17,7 @@ def comments_url(post_id: int) -> str:
 
 
 def test_comments_are_listed_oldest_first(api_client: APIClient) -> None:
-    post = make_post()
+    post = make_post(status="published")
     first, second = make_comment(post=post), make_comment(post=post)
 
     response = api_client.get(comments_url(post.pk))
@@ -27,7 +27,7 @@ def test_comments_are_listed_oldest_first(api_client: APIClient) -> None:
 
 
 def test_adding_a_comment_answers_201(author_client: APIClient, author: User) -> None:
-    post = make_post()
+    post = make_post(status="published")
 
     response = author_client.post(comments_url(post.pk), {"body": "Nice."}, format="json")
 
@@ -38,7 +38,9 @@ def test_adding_a_comment_answers_201(author_client: APIClient, author: User) ->
 
 @pytest.mark.parametrize("body", ["", "   "])
 def test_a_blank_comment_is_refused(author_client: APIClient, body: str) -> None:
-    response = author_client.post(comments_url(make_post().pk), {"body": body}, format="json")
+    post = make_post(status="published")
+
+    response = author_client.post(comments_url(post.pk), {"body": body}, format="json")
 
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["body"]
@@ -48,7 +50,7 @@ def test_a_comment_with_a_banned_term_is_refused(
     author_client: APIClient, banned_term: BannedTerm
 ) -> None:
     response = author_client.post(
-        comments_url(make_post().pk), {"body": "miracle cure"}, format="json"
+        comments_url(make_post(status="published").pk), {"body": "miracle cure"}, format="json"
     )
 
     assert response.status_code == 400

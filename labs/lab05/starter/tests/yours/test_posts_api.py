@@ -34,7 +34,7 @@ def error_fields(response: Any, code: str = "validation_error") -> dict[str, lis
 
 
 def test_list_and_detail_show_the_same_representation(api_client: APIClient) -> None:
-    post = make_post()
+    post = make_post(status="published")
     post.tags.set([make_tag(name="orm")])
 
     listed = api_client.get(POSTS).json()
@@ -107,7 +107,7 @@ def test_create_refuses_a_slug_the_author_already_uses(
 def test_anonymous_clients_may_read_but_not_write(
     api_client: APIClient, category: Category
 ) -> None:
-    post = make_post()
+    post = make_post(status="published")
 
     assert api_client.get(url(post)).status_code == 200
     response = api_client.post(POSTS, new_post(category), format="json")
@@ -115,8 +115,8 @@ def test_anonymous_clients_may_read_but_not_write(
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
-def test_patch_changes_the_given_fields(author_client: APIClient) -> None:
-    post = make_post(title="Old", body="Body stays.")
+def test_patch_changes_the_given_fields(author_client: APIClient, author: User) -> None:
+    post = make_post(author=author, title="Old", body="Body stays.")
 
     response = author_client.patch(url(post), {"title": "New"}, format="json")
 
@@ -126,8 +126,8 @@ def test_patch_changes_the_given_fields(author_client: APIClient) -> None:
     assert post.title == "New"
 
 
-def test_patch_refuses_invalid_fields(author_client: APIClient) -> None:
-    post = make_post(title="Old")
+def test_patch_refuses_invalid_fields(author_client: APIClient, author: User) -> None:
+    post = make_post(author=author, title="Old")
 
     response = author_client.patch(url(post), {"title": "x" * 201}, format="json")
 
@@ -136,8 +136,8 @@ def test_patch_refuses_invalid_fields(author_client: APIClient) -> None:
     assert post.title == "Old"
 
 
-def test_delete_answers_204_and_removes_the_post(author_client: APIClient) -> None:
-    post = make_post()
+def test_delete_answers_204_and_removes_the_post(author_client: APIClient, author: User) -> None:
+    post = make_post(author=author)
 
     response = author_client.delete(url(post))
 
