@@ -19,6 +19,16 @@ Rubric checks never import the learner's modules. They use:
     ``counted.total``. Local mode only: official grading has no such fixture, so a check that
     needs it fails closed (manual review), never passes unmeasured.
 
+``clock``
+    A fake clock for DRF's throttles (:class:`FakeClock`): installed as
+    ``rest_framework.throttling.SimpleRateThrottle.timer`` for one check, so a check can use up
+    a rate, ``clock.advance(seconds)`` past the window and see requests allowed again, without
+    sleeping. Local mode only: official grading fails the check closed (manual review).
+
+Before every check the configured Django caches are cleared (an autouse fixture): throttle
+counters and anything else a submission caches never leak from one check into the next, so a
+check that makes twenty anonymous requests cannot use up the rate of the one after it.
+
 ``api.authenticate(pk)`` sends the following requests as that user (local mode): DRF views see
 them logged in whatever authentication the project uses, as with DRF's ``force_authenticate``.
 
@@ -275,6 +285,75 @@ class QueryCounter:
             yield counted
         counted.sql = [str(query["sql"]) for query in captured.captured_queries]
         counted.total = len(counted.sql)
+
+
+class FakeClock:
+    """A clock a check moves by hand: ``clock()`` is the time now, in seconds since the epoch.
+
+    It starts at the real time (so cache entries the throttles write expire as usual) and moves
+    only when told: ``clock.advance(61)``.
+    """
+
+    def __init__(self, start: float) -> None:
+        self._now = float(start)
+
+    def __call__(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` forward (never back: a throttle's history assumes so)."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._now += float(seconds)
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+
+def clear_caches() -> int:
+    """Clear every cache in ``settings.CACHES``; how many were cleared.
+
+    A no-op (0) when Django is not set up or the project configures no cache. A cache that
+    cannot be cleared (a Redis server that is down) is skipped: the checks that depend on it
+    then fail on their own terms, with their own message.
+    """
+    try:
+        from django.apps import apps
+        from django.conf import settings
+    except ImportError:
+        return 0
+    if not settings.configured or not apps.ready:
+        return 0
+    from django.core.cache import caches
+
+    cleared = 0
+    for alias in getattr(settings, "CACHES", {}) or {}:
+        try:
+            caches[alias].clear()
+        except Exception:  # whatever the backend raises when it cannot be reached
+            continue
+        cleared += 1
+    return cleared
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Every check starts with empty caches (see module docstring)."""
+    clear_caches()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """A fake clock installed as DRF's throttle timer for one check (see module docstring)."""
+    import time
+
+    from rest_framework.throttling import SimpleRateThrottle
+
+    fake = FakeClock(time.time())
+    # staticmethod: looked up on a throttle instance, the clock must not be bound to it.
+    monkeypatch.setattr(SimpleRateThrottle, "timer", staticmethod(fake))
+    return fake
 
 
 @pytest.fixture

@@ -19,6 +19,9 @@ very ones local mode runs; only the fixtures behind them differ:
     Asks the agent to point the default database at an unreachable one for the duration of the
     check (the learner's code meets a real driver error, as in local mode). The agent must
     confirm the switch, or the check fails closed for manual review.
+``clock``
+    Local mode's fake throttle clock cannot be installed in another process: a check that asks
+    for it fails closed for manual review, with a sentence that says so.
 
 Fail closed: whatever cannot be decided out of process raises :class:`ManualReviewRequired`. That
 covers a fixture this module does not provide (for example one only local mode has), an ``api`` or
@@ -340,6 +343,15 @@ class OfficialFixtures:
         finally:
             if self.control.call("outage", {"on": False}).get("outage") is not False:
                 raise ManualReviewRequired("the sandbox did not restore the database")
+
+    @pytest.fixture
+    def clock(self) -> NoReturn:
+        """Local mode's fake throttle clock: it replaces a timer inside the learner's process,
+        which this process never touches, so a check that needs it fails closed."""
+        raise ManualReviewRequired(
+            "the check needs the fake throttle clock (clock), which only local grading can "
+            "install in the project's process; the check was not decided"
+        )
 
     def pytest_configure(self, config: pytest.Config) -> None:
         # Rubric files mark checks for pytest-django, which this process never loads: the

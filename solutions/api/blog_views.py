@@ -63,38 +63,38 @@ from __future__ import annotations
 # from .serializers import CategoryOutputSerializer, TagOutputSerializer
 #
 # END LAB04
-# BEGIN LAB06
-from django.urls import reverse
-from rest_framework import status
-from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
-
-from blog.models import Post
-from blog.selectors import (
-    audit_list,
-    category_list,
-    comment_list,
-    post_get_visible,
-    posts_visible_to,
-    tag_list,
-)
-from blog.services import comment_create, post_create, post_delete, post_transition, post_update
-
-from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
-from .serializers import (
-    AuditEntryOutputSerializer,
-    CategoryOutputSerializer,
-    CommentInputSerializer,
-    CommentOutputSerializer,
-    PostInputSerializer,
-    PostOutputSerializer,
-    TagOutputSerializer,
-    TransitionInputSerializer,
-)
-
+# BEGIN LAB06 UNTIL LAB07
+# from django.urls import reverse
+# from rest_framework import status
+# from rest_framework.exceptions import NotFound
+# from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+# from rest_framework.request import Request
+# from rest_framework.response import Response
+# from rest_framework.views import APIView
+#
+# from blog.models import Post
+# from blog.selectors import (
+#     audit_list,
+#     category_list,
+#     comment_list,
+#     post_get_visible,
+#     posts_visible_to,
+#     tag_list,
+# )
+# from blog.services import comment_create, post_create, post_delete, post_transition, post_update
+#
+# from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
+# from .serializers import (
+#     AuditEntryOutputSerializer,
+#     CategoryOutputSerializer,
+#     CommentInputSerializer,
+#     CommentOutputSerializer,
+#     PostInputSerializer,
+#     PostOutputSerializer,
+#     TagOutputSerializer,
+#     TransitionInputSerializer,
+# )
+#
 # STUB LAB06
 # from django.urls import reverse
 # from rest_framework import status
@@ -118,6 +118,72 @@ from .serializers import (
 # )
 #
 # END LAB06
+# BEGIN LAB07
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from blog.models import Post
+from blog.selectors import (
+    audit_list,
+    category_list,
+    comment_list,
+    post_get_visible,
+    posts_visible_to,
+    tag_list,
+)
+from blog.services import comment_create, post_create, post_delete, post_transition, post_update
+
+from .lists import filter_posts, list_response
+from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
+from .serializers import (
+    AuditEntryOutputSerializer,
+    CategoryOutputSerializer,
+    CommentInputSerializer,
+    CommentOutputSerializer,
+    PostInputSerializer,
+    PostOutputSerializer,
+    TagOutputSerializer,
+    TransitionInputSerializer,
+)
+
+# STUB LAB07
+# from django.urls import reverse
+# from rest_framework import status
+# from rest_framework.exceptions import NotFound
+# from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+# from rest_framework.request import Request
+# from rest_framework.response import Response
+# from rest_framework.views import APIView
+#
+# from blog.models import Post
+# from blog.selectors import (
+#     audit_list,
+#     category_list,
+#     comment_list,
+#     post_get_visible,
+#     posts_visible_to,
+#     tag_list,
+# )
+# from blog.services import comment_create, post_create, post_delete, post_transition, post_update
+#
+# from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
+# from .serializers import (
+#     AuditEntryOutputSerializer,
+#     CategoryOutputSerializer,
+#     CommentInputSerializer,
+#     CommentOutputSerializer,
+#     PostInputSerializer,
+#     PostOutputSerializer,
+#     TagOutputSerializer,
+#     TransitionInputSerializer,
+# )
+#
+# END LAB07
 
 class CategoryListApi(APIView):
     """GET: every category, by name (the governance data `seed_governance` loads)."""
@@ -222,7 +288,22 @@ class PostListApi(APIView):
     permission_classes = [IsAuthenticatedOrReadOnly, CanCreatePosts]
 
     def get(self, request: Request) -> Response:
-        return Response(PostOutputSerializer(posts_visible_to(request.user), many=True).data)
+        # END LAB06
+        # BEGIN LAB06 UNTIL LAB07
+        # return Response(PostOutputSerializer(posts_visible_to(request.user), many=True).data)
+        # END LAB06
+        # BEGIN LAB07
+        # The filters narrow the posts the caller may see: they can never widen them.
+        posts = filter_posts(request=request, queryset=posts_visible_to(request.user))
+        return list_response(
+            request=request, view=self, queryset=posts, serializer_class=PostOutputSerializer
+        )
+        # STUB LAB07
+        # # TODO(lab07): narrow the posts with filter_posts() (labs/lab07/README.md, step 4)
+        # # and answer with list_response() (step 3).
+        # return Response(PostOutputSerializer(posts_visible_to(request.user), many=True).data)
+        # END LAB07
+        # BEGIN LAB06
 
     def post(self, request: Request) -> Response:
         data = PostInputSerializer(data=request.data)
@@ -301,7 +382,19 @@ class CommentListApi(APIView):
 
     def get(self, request: Request, post_id: int) -> Response:
         comments = comment_list(post=_post_or_404(request, post_id))
-        return Response(CommentOutputSerializer(comments, many=True).data)
+        # END LAB06
+        # BEGIN LAB06 UNTIL LAB07
+        # return Response(CommentOutputSerializer(comments, many=True).data)
+        # END LAB06
+        # BEGIN LAB07
+        return list_response(
+            request=request, view=self, queryset=comments, serializer_class=CommentOutputSerializer
+        )
+        # STUB LAB07
+        # # TODO(lab07): answer with list_response() (labs/lab07/README.md, step 3).
+        # return Response(CommentOutputSerializer(comments, many=True).data)
+        # END LAB07
+        # BEGIN LAB06
 
     def post(self, request: Request, post_id: int) -> Response:
         post = _post_or_404(request, post_id)

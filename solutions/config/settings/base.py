@@ -127,6 +127,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # BEGIN LAB07
+    # Marks every response served as API version 1 as deprecated (api/versioning.py).
+    "api.versioning.DeprecationHeadersMiddleware",
+    # END LAB07
 ]
 
 # PASSWORDS
@@ -187,6 +191,24 @@ REST_FRAMEWORK = {
     # STUB LAB04
     # # TODO(lab04): register the API's exception handler (labs/lab04/README.md, step 4).
     # END LAB04
+    # BEGIN LAB07
+    # Clients choose a version with `Accept: application/json; version=2`; none means "1",
+    # which is deprecated (api/versioning.py). Another version answers 406.
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.AcceptHeaderVersioning",
+    "ALLOWED_VERSIONS": ["1", "2"],
+    "DEFAULT_VERSION": "1",
+    # One rate per kind of caller, counted in the default cache (api/throttles.py). Editors
+    # and admins share the authors' rate.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.RoleRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "20/minute",
+        "reader": "60/minute",
+        "author": "120/minute",
+    },
+    # STUB LAB07
+    # # TODO(lab07): versions in the Accept header (labs/lab07/README.md, step 2) and a rate per
+    # # role (step 6).
+    # END LAB07
 }
 
 # BEGIN LAB05
@@ -210,6 +232,32 @@ SIMPLE_JWT = {
 # # and are blacklisted after use (labs/lab05/README.md, step 1).
 #
 # END LAB05
+# BEGIN LAB07
+# CACHES
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/cache/
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-cache-url
+# Throttle counters live here. In memory, per process, unless CACHE_URL names a shared cache:
+# production sets CACHE_URL=redis://HOST:6379/1 (Django's RedisCache; install `redis` there).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# API VERSION 1: DEPRECATED (api/versioning.py, labs/lab07/README.md)
+# ------------------------------------------------------------------------------
+# Version 2 answers lists in pages. Version 1, the default until its sunset, says in every
+# response since when it is deprecated, when it ends, and where the migration notes are.
+# ISO 8601, in UTC.
+API_V1_DEPRECATED_AT = "2026-09-01T00:00:00Z"
+API_V1_SUNSET = "2027-03-01T00:00:00Z"
+API_V1_MIGRATION_NOTES = env.str(
+    "API_V1_MIGRATION_NOTES",
+    default="https://blogcraft.example.com/docs/api/migrating-to-v2/",
+)
+
+# STUB LAB07
+# # TODO(lab07): the cache throttles count in, from CACHE_URL (labs/lab07/README.md, step 1),
+# # and the deprecation dates of version 1 (step 2).
+#
+# END LAB07
 # LOGGING
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/
