@@ -33,7 +33,10 @@ in that sandbox before, so code elsewhere in the project cannot answer for the s
 
    - ``GET apps``: the installed apps' name, label and path;
    - ``POST outage`` ``{"on": bool}``: make the default database unreachable for every new
-     connection (the learner's code then meets a real driver error), or restore it.
+     connection (the learner's code then meets a real driver error), or restore it;
+   - ``POST caches``: clear every cache in ``settings.CACHES`` and answer how many, so throttle
+     counters and cached answers never carry from one check into the next (local mode clears
+     them before every check too).
 """
 
 from __future__ import annotations
@@ -219,6 +222,22 @@ class Outage:
 # --- the server --------------------------------------------------------------
 
 
+def clear_caches() -> int:
+    """Clear every configured cache; how many. A cache that cannot be cleared is not counted,
+    so the caller, which expects them all, can tell (the same rule as local mode's fixture)."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    cleared = 0
+    for alias in getattr(settings, "CACHES", {}) or {}:
+        try:
+            caches[alias].clear()
+        except Exception:  # whatever the backend raises when it cannot be reached
+            continue
+        cleared += 1
+    return cleared
+
+
 def _json_response(start_response: Any, status: str, document: dict[str, Any]) -> list[bytes]:
     body = json.dumps(document, default=str).encode()
     start_response(
@@ -269,6 +288,14 @@ def make_application(token: str) -> Any:
                 request = _read_body(environ)
                 on = isinstance(request, dict) and request.get("on") is True
                 return _json_response(start_response, "200 OK", {"outage": outage.set(on)})
+            if action == "caches":
+                from django.conf import settings
+
+                expected = len(getattr(settings, "CACHES", {}) or {})
+                cleared = clear_caches()
+                return _json_response(
+                    start_response, "200 OK", {"cleared": cleared, "expected": expected}
+                )
         except Exception as exc:
             return _json_response(
                 start_response, "500 Internal Server Error", {"agent_error": describe(exc)}

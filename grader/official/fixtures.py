@@ -23,6 +23,10 @@ very ones local mode runs; only the fixtures behind them differ:
     Local mode's fake throttle clock cannot be installed in another process: a check that asks
     for it fails closed for manual review, with a sentence that says so.
 
+Before every check the agent clears the server's caches (an autouse fixture), as local mode
+does in process: throttle counters from one check must not answer the next with 429. A sandbox
+that does not confirm it fails the check closed for manual review.
+
 Fail closed: whatever cannot be decided out of process raises :class:`ManualReviewRequired`. That
 covers a fixture this module does not provide (for example one only local mode has), an ``api`` or
 ``project`` helper that does not exist here, and a control answer that is missing or malformed.
@@ -343,6 +347,16 @@ class OfficialFixtures:
         finally:
             if self.control.call("outage", {"on": False}).get("outage") is not False:
                 raise ManualReviewRequired("the sandbox did not restore the database")
+
+    @pytest.fixture(autouse=True)
+    def _fresh_caches(self) -> None:
+        """The server's caches are empty when each check starts (see module docstring)."""
+        answer = self.control.call("caches", {})
+        if answer.get("cleared") != answer.get("expected"):
+            raise ManualReviewRequired(
+                f"the sandbox cleared {answer.get('cleared')} of {answer.get('expected')} caches "
+                "before the check, so counters from earlier checks could decide it"
+            )
 
     @pytest.fixture
     def clock(self) -> NoReturn:
