@@ -224,7 +224,11 @@ class Outage:
 
 def clear_caches() -> int:
     """Clear every configured cache; how many. A cache that cannot be cleared is not counted,
-    so the caller, which expects them all, can tell (the same rule as local mode's fixture)."""
+    so the caller, which expects them all, can tell.
+
+    The same rule as :func:`grader.harness.fixtures.clear_caches`, written again on purpose:
+    this agent runs inside the sandbox, where the grader's package is not importable.
+    """
     from django.conf import settings
     from django.core.cache import caches
 

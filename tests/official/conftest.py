@@ -32,6 +32,18 @@ from tests.support import ROOT
 STARTER = ROOT / "labs" / "lab01" / "starter"
 
 
+def lab01_variant(folder: Path, checks_file: str, checks: str, criteria: str) -> Path:
+    """A copy of lab01's rubric and hidden checks under ``folder``, plus one more check file
+    (``checks_file`` holding ``checks``) and the rubric text ``criteria`` appended; the lab
+    folder, to grade with ``grade_submission(lab_dir, ...)``."""
+    lab = folder / "course" / "lab01"
+    shutil.copytree(ROOT / "labs" / "lab01" / "hidden", lab / "hidden")
+    (lab / "hidden" / checks_file).write_text(checks)
+    rubric = (ROOT / "labs" / "lab01" / "rubric.toml").read_text()
+    (lab / "rubric.toml").write_text(rubric + criteria)
+    return lab
+
+
 @pytest.fixture(scope="session")
 def official_available() -> None:
     """Skip (or, on CI, fail) when official grading cannot run on this machine."""

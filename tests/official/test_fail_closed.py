@@ -7,7 +7,6 @@ only local mode can run: one needs pytest-django's in-process ``settings`` fixtu
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
-from tests.support import ROOT
+from tests.official.conftest import lab01_variant
 
 pytestmark = pytest.mark.slow
 
@@ -76,13 +75,7 @@ EXTRA_CRITERIA = textwrap.dedent(
 
 @pytest.fixture
 def variant_lab(tmp_path: Path) -> Path:
-    lab = tmp_path / "course" / "lab01"
-    shutil.copytree(ROOT / "labs" / "lab01" / "hidden", lab / "hidden")
-    (lab / "hidden" / "test_extra.py").write_text(EXTRA_CHECKS)
-    (lab / "rubric.toml").write_text(
-        (ROOT / "labs" / "lab01" / "rubric.toml").read_text() + EXTRA_CRITERIA
-    )
-    return lab
+    return lab01_variant(tmp_path, "test_extra.py", EXTRA_CHECKS, EXTRA_CRITERIA)
 
 
 def _by_id(result: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,6 @@ caller. Both pass only if the cache is cleared before each of them.
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
-from tests.support import ROOT
+from tests.official.conftest import lab01_variant
 
 pytestmark = pytest.mark.slow
 
@@ -79,12 +78,7 @@ def counting_submission(solution_copy: Path) -> Path:
 
 @pytest.fixture
 def counter_lab(tmp_path: Path) -> Path:
-    lab = tmp_path / "course" / "lab01"
-    shutil.copytree(ROOT / "labs" / "lab01" / "hidden", lab / "hidden")
-    (lab / "hidden" / "test_counter.py").write_text(CHECKS)
-    rubric = (ROOT / "labs" / "lab01" / "rubric.toml").read_text()
-    (lab / "rubric.toml").write_text(rubric + CRITERION)
-    return lab
+    return lab01_variant(tmp_path, "test_counter.py", CHECKS, CRITERION)
 
 
 def _fresh_cache(result: dict[str, Any]) -> dict[str, Any]:
