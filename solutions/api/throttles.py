@@ -33,13 +33,9 @@ ROLE_SCOPES = {"reader": "reader", "author": "author", "editor": "author", "admi
 class RoleRateThrottle(SimpleRateThrottle):
     """The scope, and with it the rate, follows who is calling (see the module docstring)."""
 
+    # SimpleRateThrottle reads the rate of this scope when it is made, before any request is
+    # known; allow_request() reads it again once the caller is.
     scope = "anon"
-
-    def __init__(self) -> None:
-        # SimpleRateThrottle reads the rate of `scope` here, before any request is known; it
-        # is read again in allow_request(), once the caller is.
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
 
     @staticmethod
     def scope_for(user: Any) -> str:
