@@ -104,7 +104,7 @@ def grade(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The course's own tests: generator, grader, rubric proofs, schema, site build."""
     _install(session, "lab,docs,dev,authoring,instructor,browser,notebook")
-    session.run("python", "-m", "grader.labgen", "starters", "--check")
+    session.run("python", "-m", "grader.course.labgen", "starters", "--check")
     session.run("python", "-m", "pytest", "tests", *session.posargs)
     session.chdir("solutions")
     session.run("python", "-m", "pytest", "-q")
@@ -133,12 +133,12 @@ def docs(session: nox.Session) -> None:
 def labs(session: nox.Session) -> None:
     """Regenerate lab starters, notebooks and rubric tables; `-- --check` only verifies them."""
     _install(session, "lab,notebook")
-    check = "--check" in session.posargs
-    session.run("python", "-m", "grader.labgen", "starters", *(["--check"] if check else []))
+    check_flag = ["--check"] if "--check" in session.posargs else []
+    session.run("python", "-m", "grader.course.labgen", "starters", *check_flag)
     # After the generator (which carries the released notebook over, labs.toml `keep`): a fresh
     # nbgrader release of every notebook lab's source notebook into its starter (docs/authors).
-    session.run("python", "-m", "grader.notebook", "release", *(["--check"] if check else []))
-    session.run("python", "-m", "grader.docs_sync", *(["--check"] if check else []))
+    session.run("python", "-m", "grader.course.notebooks", "release", *check_flag)
+    session.run("python", "-m", "grader.course.docs_sync", *check_flag)
 
 
 @nox.session

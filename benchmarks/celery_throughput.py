@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cohort_throughput import variants  # noqa: E402
 
-from grader.distributed.app import make_app  # noqa: E402
-from grader.distributed.dispatch import consuming_workers  # noqa: E402
+from grader.instructors.distributed.app import make_app  # noqa: E402
+from grader.instructors.distributed.dispatch import consuming_workers  # noqa: E402
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
 
@@ -124,7 +124,7 @@ def main() -> None:
 
     worker = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "grader.distributed.app", "worker",
+            sys.executable, "-m", "celery", "-A", "grader.instructors.distributed.app", "worker",
             "--pool=prefork", f"--concurrency={c}", "-Q", queue, "-n", f"{queue}@%h",
             "--loglevel=WARNING", "--without-gossip", "--without-mingle",
         ],

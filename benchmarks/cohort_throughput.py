@@ -36,14 +36,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.mutants import apply_mutant, load_mutants  # noqa: E402
+from grader.course.mutants import apply_mutant, load_mutants  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
 
 
 def variants(work: Path) -> list[Path]:
     solution = work / "variants" / "solution"
     subprocess.run(
-        [sys.executable, "-m", "grader.labgen", "solution", "lab01", str(solution)],
+        [sys.executable, "-m", "grader.course.labgen", "solution", "lab01", str(solution)],
         cwd=ROOT,
         check=True,
         capture_output=True,

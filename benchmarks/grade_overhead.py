@@ -44,7 +44,8 @@ def main() -> None:
         raise SystemExit("Run `nox -s grade lab01` once first, so .nox/grade exists.")
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     solution = work / "solution"
-    subprocess.run([str(GRADE_PYTHON), "-m", "grader.labgen", "solution", "lab01", str(solution)],
+    labgen = [str(GRADE_PYTHON), "-m", "grader.course.labgen"]
+    subprocess.run([*labgen, "solution", "lab01", str(solution)],
                    cwd=ROOT, check=True, capture_output=True)
     ini = work / "bare.ini"
     ini.write_text("[pytest]\n")
@@ -60,7 +61,8 @@ def main() -> None:
     commands = {
         "bare pytest on the rubric checks (baseline)": (
             [str(GRADE_PYTHON), "-m", "pytest", "-q", "-c", str(ini), "--rootdir",
-             str(ROOT / "labs/lab01/hidden"), "-p", "grader.harness.fixtures", "--no-migrations",
+             str(ROOT / "labs/lab01/hidden"), "-p", "grader.executors.harness.fixtures",
+             "--no-migrations",
              "-p", "no:cacheprovider", str(ROOT / "labs/lab01/hidden")],
             solution, bare_env),
         "python -m grader grade lab01": (

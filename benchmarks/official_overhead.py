@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.mutants import apply_mutant, load_mutants  # noqa: E402  (needs ROOT on the path)
+from grader.course.mutants import apply_mutant, load_mutants  # noqa: E402  (needs ROOT on the path)
 
 
 def timed(command: list[str]) -> float:
@@ -42,7 +42,7 @@ def timed(command: list[str]) -> float:
 def submissions(work: Path) -> dict[str, Path]:
     solution = work / "solution"
     subprocess.run(
-        [sys.executable, "-m", "grader.labgen", "solution", "lab01", str(solution)],
+        [sys.executable, "-m", "grader.course.labgen", "solution", "lab01", str(solution)],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     mutant_tree = work / "mutant"

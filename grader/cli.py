@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     release.set_defaults(handler=_release)
 
-    from grader.cohort.cli import add_cohort_commands, add_export_commands
+    from grader.instructors.cohort.cli import add_cohort_commands, add_export_commands
 
     add_cohort_commands(sub)  # instructors: cohort grade|override|status|audit|publish
     add_export_commands(sub)  # export a result; Gradescope bundle; Classroom workflow
@@ -152,9 +152,9 @@ def _list() -> int:
 
 
 def _prove(args: argparse.Namespace) -> int:
+    from grader.course.proving import prove_lab
     from grader.labs import find_course_root, resolve_lab
     from grader.pipeline import GradeOptions
-    from grader.proving import prove_lab
 
     root = find_course_root()
     worst = EXIT_PASSED
@@ -176,8 +176,8 @@ def _prove(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
+    from grader.course.release.build import build_edition
     from grader.labs import find_course_root
-    from grader.release.build import build_edition
 
     edition = build_edition(
         find_course_root(), args.dest, include_untracked=args.include_untracked

@@ -7,7 +7,8 @@ Every stage turns bad input into a definite status (``graded`` / ``error`` / ``t
 learner-facing message. Usage errors (unknown lab, missing folder) raise
 :class:`~grader.errors.UsageError` before any result exists; a rubric bug raises
 :class:`~grader.errors.RubricError`. Without hidden checks (the learners' edition) the lab's
-public tests run instead and every criterion is ``official_only`` (:mod:`grader.release.selfcheck`).
+public tests run instead and every criterion is ``official_only``
+(:mod:`grader.executors.selfcheck`).
 """
 
 from __future__ import annotations
@@ -19,22 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError, SubmissionError, UsageError
-from grader.gates.run import GateRun, check_gate_tools, gate_criteria, run_quality_gates
-from grader.official.intake import check_layout, open_submission
-from grader.official.runner import check_official_request, run_official_checks
-from grader.pgcluster import ClusterUnavailable, throwaway_cluster
-from grader.release.selfcheck import (
+from grader.executors.gates import GateRun, check_gate_tools, gate_criteria, run_quality_gates
+from grader.executors.local import run_checks
+from grader.executors.official.runner import check_official_request, run_official_checks
+from grader.executors.selfcheck import (
     PublicChecks,
     is_self_check,
     official_only,
     prepare_public_checks,
     public_summary,
 )
+from grader.pgcluster import ClusterUnavailable, throwaway_cluster
 from grader.result import Outcome, build_result, utc_now
 from grader.rubric import Rubric, load_rubric
-from grader.runner import run_checks
 from grader.scoring import CriterionResult, Score, score_report, unscored
 from grader.staging import StagedSubmission, check_syntax, stage_submission
+from grader.staging.intake import check_layout, open_submission
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def grade_submission(
     if options.database == "auto":
         return _grade_auto(lab_dir, submission, options, rubric)
     # The learners' edition has no hidden checks: run the public tests instead and mark every
-    # criterion as decided by the official grading (grader.release.selfcheck).
+    # criterion as decided by the official grading (grader.executors.selfcheck).
     public = is_self_check(rubric)
     public_checks: PublicChecks | None = None
     if options.mode not in ("local", "official"):
@@ -104,7 +105,7 @@ def grade_submission(
             if public:
                 public_checks = prepare_public_checks(lab_dir, staged.path)
             elif rubric.notebook is not None:
-                from grader.notebook.runner import check_notebook
+                from grader.executors.notebook.runner import check_notebook
 
                 check_notebook(staged, rubric)
         except SubmissionError as exc:
@@ -131,7 +132,7 @@ def grade_submission(
                 repeat=options.repeat,
             )
         elif rubric.notebook is not None and public_checks is None:
-            from grader.notebook.runner import run_notebook_checks
+            from grader.executors.notebook.runner import run_notebook_checks
 
             notebook_run = run_notebook_checks(
                 rubric=rubric,

@@ -23,15 +23,15 @@ only the grader reads. Format::
 A criterion passes only when every one of its checks passes (no partial credit inside a
 criterion: split it into two criteria instead, so the feedback stays specific).
 
-Notebook labs (:mod:`grader.notebook`) name their notebook at the top, ``notebook =
+Notebook labs (:mod:`grader.executors.notebook`) name their notebook at the top, ``notebook =
 "notebooks/lab03_orm_workbook.ipynb"`` (relative to the project), and every criterion says
 ``kind = "nbgrader"`` with ``checks = ["cell:<grade id>"]``: the nbgrader grade cells that decide
 it. Any criterion may say ``requires = "postgresql"``: graded on SQLite, it is then reported as
 not gradable here (status ``not_run``, with how to fix that), never as a pass or a fail.
 
-Quality gates (:mod:`grader.gates`): ``kind = "learner-tests"`` (the learner's own tests pass and
-cover enough) and ``kind = "ruff"`` (ruff finds nothing) name no checks; their keys are in
-:mod:`grader.gates.spec`, and each is reported as one outcome under ``Criterion.checks``.
+Quality gates (:mod:`grader.executors.gates`): ``kind = "learner-tests"`` (the learner's own tests
+pass and cover enough) and ``kind = "ruff"`` (ruff finds nothing) name no checks; their keys are in
+:mod:`grader.gatespec`, and each is reported as one outcome under ``Criterion.checks``.
 
 :func:`load_rubric` validates everything above and raises :class:`~grader.errors.RubricError`
 with the file and the offending entry, so a course author never meets a KeyError.
@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError
-from grader.gates.spec import GATE_KEYS, GATE_KINDS, Gate, gate_check_id, parse_gate
+from grader.gatespec import GATE_KEYS, GATE_KINDS, Gate, gate_check_id, parse_gate
 
 OUTCOMES = range(1, 7)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -70,7 +70,7 @@ class Criterion:
     see: str | None = None
     kind: str = "pytest"
     requires: str | None = None  # "postgresql": not gradable on SQLite
-    gate: Gate | None = None  # quality-gate kinds only (grader.gates)
+    gate: Gate | None = None  # quality-gate kinds only (grader.executors.gates)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Rubric:
         """Every pytest node id the rubric expects to see reported, in rubric order."""
         seen: dict[str, None] = {}
         for criterion in self.criteria:
-            if criterion.gate is not None:  # reported by grader.gates, not by the checks' run
+            if criterion.gate is not None:  # reported by executors.gates, not by the checks' run
                 continue
             for check in criterion.checks:
                 seen.setdefault(check, None)
@@ -171,7 +171,7 @@ def _criterion(entry: Any, where: str) -> Criterion:
 def _gate_criterion(
     entry: dict[str, Any], cid: str, points: int, outcome: int, where: str
 ) -> Criterion:
-    """A quality-gate criterion: the common keys, plus its kind's (grader.gates.spec)."""
+    """A quality-gate criterion: the common keys, plus its kind's (grader.gatespec)."""
     kind = entry["kind"]
     gate = parse_gate(kind, entry, where)
     see = entry.get("see")

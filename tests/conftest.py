@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from grader.labgen import generate_lab
+from grader.course.labgen import generate_lab
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
 from tests.support import ROOT

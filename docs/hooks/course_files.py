@@ -21,14 +21,15 @@ Reference code on a page is each lab's *generated solution*, never ``solutions/`
 ``solutions/`` holds every lab's code and the lab markers, so an include from it would show a
 later lab's code and lab-marker lines on a day-1 page. A page writes
 ``--8<-- "lab01/api/urls.py"`` (optionally with a line range), and the hook writes the solution
-tree of each lab the pages name (``python -m grader.labgen solution``: that lab's code, earlier
-labs' code, no markers, nothing later) into ``.cache/docs-solutions/<digest>/<lab>/``, git-ignored,
-and puts ``.cache/docs-solutions/<digest>/`` first on pymdownx.snippets' ``base_path``. The digest
-covers ``solutions/`` and the generator's code, so an unchanged reference project costs one pass
-of hashing and a change is picked up by the next build; each lab folder is written under a
+tree of each lab the pages name (``python -m grader.course.labgen solution``: that lab's code,
+earlier labs' code, no markers, nothing later) into ``.cache/docs-solutions/<digest>/<lab>/``,
+git-ignored, and puts ``.cache/docs-solutions/<digest>/`` first on pymdownx.snippets' ``base_path``.
+The digest covers ``solutions/`` and the generator's code, so an unchanged reference project costs
+one pass of hashing and a change is picked up by the next build; each lab folder is written under a
 temporary name and renamed into place, so builds running at the same time never see half a tree.
 Without ``solutions/labs.toml`` (the learners' edition) nothing is generated, and an include of a
-lab's solution fails the strict build. ``grader.curriculum`` checks where such includes may sit.
+lab's solution fails the strict build. ``grader.course.curriculum`` checks where such includes may
+sit.
 """
 
 from __future__ import annotations
@@ -125,23 +126,23 @@ def included_paths(markdown: str) -> Iterable[str]:
 
 
 def _labgen(root: Path) -> ModuleType:
-    """``grader.labgen``, from the course's own ``grader/`` when it is not installed."""
+    """``grader.course.labgen``, from the course's own ``grader/`` when it is not installed."""
     try:
-        import grader.labgen as labgen
+        import grader.course.labgen as labgen
     except ImportError:
         sys.path.insert(0, str(root))
-        import grader.labgen as labgen
+        import grader.course.labgen as labgen
     return labgen
 
 
 def _source_digest(root: Path, labgen: ModuleType, config: Any) -> str:
     """A hash of what generated solutions depend on: ``solutions/`` and the generator itself."""
-    from grader.labgen.generate import source_files
+    from grader.course.labgen.generate import source_files
 
     source = root / SOLUTIONS
     digest = hashlib.sha256()
     generator = Path(labgen.__file__).parent
-    parts = [(f"grader/labgen/{p.name}", p) for p in sorted(generator.glob("*.py"))]
+    parts = [(f"grader/course/labgen/{p.name}", p) for p in sorted(generator.glob("*.py"))]
     parts.append(("labs.toml", source / "labs.toml"))
     parts += [(relative, source / relative) for relative in source_files(source, config)]
     for name, path in parts:

@@ -3,7 +3,7 @@
 The outcome-by-criterion matrix is the promise that every criterion of every lab and of the
 capstone is traced to one learning outcome; these tests read it back from the page and compare
 it with the rubric files, then prove on a copy of the course that changing a rubric makes the
-page stale (so `grader.docs_sync --check`, and the drift test in test_docs_sync.py, fail).
+page stale (so `grader.course.docs_sync --check`, and the drift test in test_docs_sync.py, fail).
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.docs_sync import sync_all, sync_file
-from grader.errors import RubricError
-from grader.labs import known_labs
-from grader.rubric import OUTCOMES, load_rubric
-from grader.traceability import (
+from grader.course.docs_sync import sync_all, sync_file
+from grader.course.traceability import (
     CAPSTONE_RUBRIC,
     load_capstone_rubric,
     traced_criteria,
 )
+from grader.errors import RubricError
+from grader.labs import known_labs
+from grader.rubric import OUTCOMES, load_rubric
 from tests.support import ROOT
 
 PAGE = ROOT / "assessments.md"

@@ -1,4 +1,5 @@
-"""``grader.curriculum``: the agenda in curriculum.md, its rules, the day pages and the schedule.
+"""``grader.course.curriculum``: the agenda in curriculum.md, its rules, the day pages and the
+schedule.
 
 The repository's own agenda must pass every rule; small agendas built in a temporary folder show
 that each rule can fail, with a message that says where and why.
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import curriculum
-from grader.curriculum import (
+from grader.course import curriculum
+from grader.course.curriculum import (
     AgendaError,
     check_agenda,
     check_day_pages,
@@ -27,7 +28,7 @@ from grader.curriculum import (
     site_anchor,
     snippet_problems,
 )
-from grader.docs_sync import GeneratedBlockError, render_text
+from grader.course.docs_sync import GeneratedBlockError, render_text
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,5 @@
-"""``grader.docs_sync``: generated rubric tables in hand-written Markdown, and their drift check."""
+"""``grader.course.docs_sync``: generated rubric tables in hand-written Markdown, and their drift
+check."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.docs_sync import GeneratedBlockError, main, sync_all, sync_file
+from grader.course.docs_sync import GeneratedBlockError, main, sync_all, sync_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,7 +110,7 @@ def test_check_reports_stale_files_and_writes_nothing(
 
 
 def test_command_line_runs_as_a_module(course: Path) -> None:
-    command = [sys.executable, "-m", "grader.docs_sync", "--check", "--root", str(course)]
+    command = [sys.executable, "-m", "grader.course.docs_sync", "--check", "--root", str(course)]
     stale = subprocess.run(command, capture_output=True, text=True, check=False)
     assert stale.returncode == 1, stale.stderr
     assert "labs/lab01/README.md" in stale.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.labgen import generate_lab
+from grader.course.labgen import generate_lab
 from grader.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 import yaml
 
-from grader.docs_sync import render_text
-from grader.labgen import markers
-from grader.mutants import load_mutants
+from grader.course.docs_sync import render_text
+from grader.course.labgen import markers
+from grader.course.mutants import load_mutants
 from grader.rubric import load_rubric
 from tests.support import ROOT, postgres_url
 

@@ -1,5 +1,5 @@
-"""The grader's throttling support (``grader.harness.fixtures``): empty caches before every
-check, and the ``clock`` fixture that drives DRF's throttles without sleeping.
+"""The grader's throttling support (``grader.executors.harness.fixtures``): empty caches before
+every check, and the ``clock`` fixture that drives DRF's throttles without sleeping.
 
 Like the data fixtures, these run inside the grader's child process, so each probe below is a
 check file graded through the real pipeline against lab05's generated solution (the first lab
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from grader.labgen import generate_lab
-from grader.official.fixtures import ManualReviewRequired, OfficialFixtures
+from grader.course.labgen import generate_lab
+from grader.executors.official.fixtures import ManualReviewRequired, OfficialFixtures
 from grader.pipeline import GradeOptions, grade_submission
 from tests.support import ROOT
 
@@ -117,6 +117,6 @@ def test_official_mode_fails_the_clock_closed() -> None:
 
 
 def test_clear_caches_is_a_no_op_without_django() -> None:
-    from grader.harness.fixtures import clear_caches
+    from grader.executors.harness.fixtures import clear_caches
 
     assert clear_caches() >= 0  # never raises, whatever state this process's Django is in

@@ -1,4 +1,5 @@
-"""The grader's data fixtures (``grader.harness.data``): their contracts, as rubric checks see them.
+"""The grader's data fixtures (``grader.executors.harness.data``): their contracts, as rubric
+checks see them.
 
 The fixtures run inside the grader's child process, so they are tested there: each probe below
 is a check file graded through the real pipeline (staging, hardened child, report) against
@@ -16,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from grader.harness.data import integrity_kind, plain
-from grader.labgen import generate_lab
+from grader.course.labgen import generate_lab
+from grader.executors.harness.data import integrity_kind, plain
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
 from tests.support import ROOT, postgres_url

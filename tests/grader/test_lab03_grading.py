@@ -21,9 +21,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.labgen import generate_lab, load_config
-from grader.mutants import apply_mutant, load_mutants
-from grader.notebook import add_source_notebooks
+from grader.course.labgen import generate_lab, load_config
+from grader.course.mutants import apply_mutant, load_mutants
+from grader.executors.notebook import add_source_notebooks
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
 from grader.rubric import load_rubric

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from grader.course.mutants import apply_mutant, load_mutants
+from grader.course.notebooks.release import differences, leaks
 from grader.errors import RubricError, UsageError
-from grader.mutants import apply_mutant, load_mutants
-from grader.notebook.cells import (
+from grader.executors.notebook.cells import (
     NotebookError,
     check_messages,
     edit_cell,
@@ -24,7 +25,6 @@ from grader.notebook.cells import (
     read_notebook,
     source_of,
 )
-from grader.notebook.release import differences, leaks
 from grader.pipeline import GradeOptions, grade_submission
 from grader.rubric import load_rubric
 from tests.support import ROOT
@@ -132,7 +132,7 @@ def test_rubric_and_notebooks_name_the_same_grade_cells_with_the_same_points():
 def test_the_released_notebook_is_fresh():
     """What `nox -s tests` relies on: nbgrader's release of the source equals the committed one."""
     pytest.importorskip("nbgrader")
-    from grader.notebook.release import check_releases
+    from grader.course.notebooks.release import check_releases
 
     assert check_releases(ROOT, ["lab03"]) == []
 

@@ -1,4 +1,5 @@
-"""Quality gates (grader.gates): the learner's own tests and ruff, as lab04's rubric uses them.
+"""Quality gates (grader.executors.gates): the learner's own tests and ruff, as lab04's rubric
+uses them.
 
 Each gate is run on a staged copy of lab04's generated solution, changed the way a learner's
 work goes wrong: a failing test, too little coverage, no tests at all, a lint error. Each must
@@ -16,14 +17,14 @@ from typing import Any
 
 import pytest
 
+from grader.course.labgen import generate_lab
 from grader.errors import RubricError, UsageError
-from grader.gates import run as gates
-from grader.gates.spec import LearnerTestsGate, RuffGate
-from grader.harness import protocol
-from grader.harness.protocol import Report
-from grader.labgen import generate_lab
+from grader.executors.gates import run as gates
+from grader.executors.harness import protocol
+from grader.executors.harness.protocol import Report
+from grader.executors.local import CheckRun
+from grader.gatespec import LearnerTestsGate, RuffGate
 from grader.rubric import Rubric, load_rubric
-from grader.runner import CheckRun
 from grader.staging import stage_submission
 from tests.support import ROOT
 

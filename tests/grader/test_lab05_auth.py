@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.labgen import generate_lab
-from grader.mutants import apply_mutant, load_mutants
+from grader.course.labgen import generate_lab
+from grader.course.mutants import apply_mutant, load_mutants
 from grader.pipeline import GradeOptions, grade_submission
 from grader.rubric import load_rubric
 from tests.support import ROOT

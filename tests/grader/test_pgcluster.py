@@ -20,8 +20,8 @@ import psycopg
 import pytest
 
 from grader import pipeline
-from grader.labgen import generate_lab, load_config
-from grader.notebook import add_source_notebooks
+from grader.course.labgen import generate_lab, load_config
+from grader.executors.notebook import add_source_notebooks
 from grader.pgcluster import ClusterUnavailable, find_bindir, throwaway_cluster
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from grader.course.proving import prove_lab
 from grader.pipeline import GradeOptions
-from grader.proving import prove_lab
 from grader.result import validate_result
 from tests.support import ROOT, postgres_url
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from grader.archives import UnsafeArchive, extract
-from grader.cohort.roster import load_roster
-from grader.cohort.submissions import (
+from grader.errors import UsageError
+from grader.instructors.cohort.roster import load_roster
+from grader.instructors.cohort.submissions import (
     Submission,
     discover,
     locate_project,
     prepare,
 )
-from grader.errors import UsageError
 from grader.staging import StageLimits, digest_tree
+from grader.staging.archives import UnsafeArchive, extract
 
 
 def _zip(path: Path, members: dict[str, bytes], symlink: str | None = None) -> Path:

@@ -1,8 +1,8 @@
 """The Celery worker pool on the real Redis, with real worker processes.
 
-One ``celery -A grader.distributed.app worker --pool=prefork --concurrency=2`` is started for the
-module, on a queue of its own (a fresh name per run) and a Redis database of its own (13, or
-``GRADER_TEST_REDIS_URL``), so other people's tests and workers on the same Redis are never
+One ``celery -A grader.instructors.distributed.app worker --pool=prefork --concurrency=2`` is
+started for the module, on a queue of its own (a fresh name per run) and a Redis database of its own
+(13, or ``GRADER_TEST_REDIS_URL``), so other people's tests and workers on the same Redis are never
 touched. Ten submissions are graded through it with the real command and compared, criterion by
 criterion, with the local pool's grading of the same submissions; the last test stops the worker
 and proves that no process of it is left.
@@ -29,14 +29,14 @@ import psutil
 import pytest
 from rich.console import Console
 
-from grader.cohort.jobs import GradeJob, checks_digest
-from grader.cohort.run import CohortOptions, plan_cohort
-from grader.distributed import dispatch
-from grader.distributed.app import make_app
-from grader.distributed.dispatch import consuming_workers, grade_cohort_celery, task_id
-from grader.distributed.tasks import TASK_NAME, WorkerSetupError, grade_on_worker
 from grader.errors import GraderError, UsageError
-from grader.gradebook import Gradebook, gradebook_url
+from grader.instructors.cohort.jobs import GradeJob, checks_digest
+from grader.instructors.cohort.run import CohortOptions, plan_cohort
+from grader.instructors.distributed import dispatch
+from grader.instructors.distributed.app import make_app
+from grader.instructors.distributed.dispatch import consuming_workers, grade_cohort_celery, task_id
+from grader.instructors.distributed.tasks import TASK_NAME, WorkerSetupError, grade_on_worker
+from grader.instructors.gradebook import Gradebook, gradebook_url
 from tests.instructor.conftest import EXPECTED_POINTS, add_submission, grader_cli, write_roster
 from tests.support import ROOT
 
@@ -137,7 +137,7 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
                 "-m",
                 "celery",
                 "-A",
-                "grader.distributed.app",
+                "grader.instructors.distributed.app",
                 "worker",
                 "--pool=prefork",
                 "--concurrency=2",

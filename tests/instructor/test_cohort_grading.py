@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradebook import Gradebook, gradebook_url
+from grader.instructors.gradebook import Gradebook, gradebook_url
 from grader.staging import digest_tree
 from tests.instructor.conftest import (
     EXPECTED_POINTS,

@@ -25,13 +25,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from grader.dashboard.analysis import StuckRules, find_stuck, parse_duration
-from grader.dashboard.build import DashboardBuild, build_dashboard
-from grader.dashboard.data import load_cohort
 from grader.errors import UsageError
-from grader.gradebook import Gradebook, LearnerInfo, gradebook_url
-from grader.gradebook.models import AuditEntry, Result
-from grader.harness.protocol import TestOutcome as CheckOutcome
+from grader.executors.harness.protocol import TestOutcome as CheckOutcome
+from grader.instructors.dashboard.analysis import StuckRules, find_stuck, parse_duration
+from grader.instructors.dashboard.build import DashboardBuild, build_dashboard
+from grader.instructors.dashboard.data import load_cohort
+from grader.instructors.gradebook import Gradebook, LearnerInfo, gradebook_url
+from grader.instructors.gradebook.models import AuditEntry, Result
 from grader.result import Outcome, build_result, validate_result
 from grader.rubric import load_rubric
 from grader.scoring import CriterionResult, Score

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from grader.dashboard.build import build_dashboard
-from grader.gradebook import Gradebook
+from grader.instructors.dashboard.build import build_dashboard
+from grader.instructors.gradebook import Gradebook
 from tests.instructor.test_dashboard import NOW, ROSTER, demo_gradebook
 from tests.support import ROOT
 

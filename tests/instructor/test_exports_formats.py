@@ -14,12 +14,12 @@ import markdown
 import pytest
 import yaml
 
-from grader.exports.canvas import assignment_column, canvas_csv
-from grader.exports.classroom import to_exercism_v3, workflow
-from grader.exports.feedback import Override, to_html, to_markdown
-from grader.exports.gradescope import to_gradescope
-from grader.exports.junit import to_junit
-from grader.gradebook.store import GradeView, LearnerInfo
+from grader.instructors.exports.canvas import assignment_column, canvas_csv
+from grader.instructors.exports.classroom import to_exercism_v3, workflow
+from grader.instructors.exports.feedback import Override, to_html, to_markdown
+from grader.instructors.exports.gradescope import to_gradescope
+from grader.instructors.exports.junit import to_junit
+from grader.instructors.gradebook.store import GradeView, LearnerInfo
 from tests.instructor.conftest import grader_cli, make_result
 
 HOSTILE = "<script>alert('x')</script> | `tick` ``` **bold** [link](http://evil)"

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import inspect
 
 from grader.errors import UsageError
-from grader.gradebook import Gradebook, LearnerInfo, gradebook_url
-from grader.gradebook.migrate import current_revision, head_revision
+from grader.instructors.gradebook import Gradebook, LearnerInfo, gradebook_url
+from grader.instructors.gradebook.migrate import current_revision, head_revision
 from tests.instructor.conftest import make_result
 from tests.support import ROOT
 

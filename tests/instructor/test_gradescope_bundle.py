@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.exports.gradescope import build_bundle, load
+from grader.instructors.exports.gradescope import build_bundle, load
 from tests.support import ROOT
 
 pytestmark = pytest.mark.slow

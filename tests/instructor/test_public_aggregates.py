@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.cohort.publish import publish_lab
-from grader.exports.aggregates import aggregates_markdown, lab_stats
-from grader.gradebook import Gradebook, LearnerInfo, gradebook_url
-from grader.release.build import tracked_files
+from grader.course.release.build import tracked_files
+from grader.instructors.cohort.publish import publish_lab
+from grader.instructors.exports.aggregates import aggregates_markdown, lab_stats
+from grader.instructors.gradebook import Gradebook, LearnerInfo, gradebook_url
 from tests.instructor.conftest import make_result
 from tests.support import ROOT
 

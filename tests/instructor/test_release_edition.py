@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.release.build import (
+from grader.course.release.build import (
     EDITION_FILE,
     WITHHELD,
     ReleaseError,
@@ -25,8 +25,8 @@ from grader.release.build import (
     prune_nav,
     withhold_solutions,
 )
-from grader.release.notebooks import strip_notebook
-from grader.release.scan import collect_secrets, scan_edition
+from grader.course.release.notebooks import strip_notebook
+from grader.course.release.scan import collect_secrets, scan_edition
 from grader.result import validate_result
 from tests.instructor.conftest import LAB01, grader_cli
 from tests.support import ROOT
@@ -453,7 +453,7 @@ def test_withhold_solutions_replaces_only_folds_with_lab_answers() -> None:
 
 
 def test_snippets_of_files_left_out_are_inlined_and_links_unlinked(tmp_path: Path) -> None:
-    from grader.release.build import inline_snippets, unlink_excluded
+    from grader.course.release.build import inline_snippets, unlink_excluded
 
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "a.py").write_text("one\ntwo\nthree\nfour\n")

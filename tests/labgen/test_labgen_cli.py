@@ -1,4 +1,4 @@
-"""``python -m grader.labgen``: exit codes 0/1/2 and what is printed."""
+"""``python -m grader.course.labgen``: exit codes 0/1/2 and what is printed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.labgen.__main__ import main
+from grader.course.labgen.__main__ import main
 
 MakeSource = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]
@@ -101,7 +101,7 @@ def test_missing_source_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_runs_as_a_module(project: tuple[Path, Path]) -> None:
     source, labs_dir = project
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "grader.labgen", *starters(source, labs_dir, "--check")]
+    command = [sys.executable, "-m", "grader.course.labgen", *starters(source, labs_dir, "--check")]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0].endswith("lab01/starter is missing")

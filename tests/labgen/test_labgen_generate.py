@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.labgen import ConfigError, Kind, MarkerError, generate_lab, load_config
+from grader.course.labgen import ConfigError, Kind, MarkerError, generate_lab, load_config
 
 MakeSource = Callable[..., Path]
 REPO = Path(__file__).resolve().parents[2]

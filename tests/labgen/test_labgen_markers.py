@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.labgen.markers import (
+from grader.course.labgen.markers import (
     FileDirective,
     Kind,
     MarkerError,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.labgen import MarkerError, check_starters, write_starters
+from grader.course.labgen import MarkerError, check_starters, write_starters
 
 MakeSource = Callable[..., Path]
 

@@ -600,7 +600,8 @@ def shadow_modules(tree: Path, ctx: Context) -> None:
     witness = ctx.canary.parent / f"{ctx.marker}-imported"
     payload = f"open({str(witness)!r}, 'a').write(__name__ + '\\n')\n"
     for rel in ("pytest.py", "_pytest/__init__.py", "grader/__init__.py",
-                "grader/official/__init__.py", "grader/official/fixtures.py", "conftest.py",
+                "grader/executors/official/__init__.py",
+                "grader/executors/official/fixtures.py", "conftest.py",
                 "test_health.py", "checks/test_health.py"):  # fmt: skip
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_text(payload)

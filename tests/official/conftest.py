@@ -23,8 +23,8 @@ from typing import Any
 import psutil
 import pytest
 
-from grader.official import official_unavailable_reason
-from grader.official.sandbox import FIRST_UID, SLOTS
+from grader.executors.official import official_unavailable_reason
+from grader.executors.official.sandbox import FIRST_UID, SLOTS
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
 from tests.support import ROOT

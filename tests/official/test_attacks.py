@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from grader.labgen import generate_lab
+from grader.course.labgen import generate_lab
 from tests.official.attacks import ATTACKS, Attack, Context
 from tests.official.conftest import STARTER, Listener, fingerprint, host_ip, survivors
 from tests.support import ROOT

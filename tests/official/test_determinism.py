@@ -1,7 +1,7 @@
 """Official grading is deterministic, and a check whose runs disagree is reported as flaky.
 
-Policy (grader.official.job.OfficialJob): every check runs ``repeat`` times (``--repeat N``,
-default 1). A check that did not pass in any of those runs gets one rerun. A check whose runs
+Policy (grader.executors.official.job.OfficialJob): every check runs ``repeat`` times (``--repeat
+N``, default 1). A check that did not pass in any of those runs gets one rerun. A check whose runs
 disagree is scored as failed, with a "flaky … needs manual review" message and integrity flag,
 so the score never depends on which run happened to count.
 """

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from grader.errors import UsageError
-from grader.official.probe import run_settings_probe
-from grader.official.sandbox import (
+from grader.executors.official.probe import run_settings_probe
+from grader.executors.official.sandbox import (
     FIRST_UID,
     Limits,
     SandboxSpec,

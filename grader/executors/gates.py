@@ -1,0 +1,382 @@
+"""Run a rubric's quality gates against a staged submission; one outcome per gate criterion.
+
+Called by :mod:`grader.pipeline` after the hidden checks, on the same staged copy, only when
+those checks produced a report (a submission that cannot even start is an ``error`` already):
+
+``ruff``
+    ``python -m ruff check`` over the staged copy with the course's settings file only
+    (``--config`` makes ruff ignore every ``ruff.toml``/``pyproject.toml`` in the project), in
+    an environment built from nothing, without a cache. ruff reads files and runs none of them,
+    so it needs no sandbox, in local or official mode alike.
+``learner-tests``
+    The learner's ``test_*.py`` files run in the same hardened child process as the hidden
+    checks (:func:`grader.executors.local.run_checks`): ``python -I``, a scrubbed environment,
+    pytest configured only by the grader (the project's ``pytest.ini`` and ``.coveragerc`` are never
+    read; its ``conftest.py`` files are, since the learner's tests need their fixtures), a test
+    database built from the project's migrations, and coverage.py measuring the gate's packages
+    from before Django starts. Official mode cannot run them outside its sandbox yet, so there
+    the criterion fails closed and is flagged for manual review.
+
+Each outcome is a :class:`~grader.executors.harness.protocol.TestOutcome` reported under the
+criterion's one check id, so :func:`grader.scoring.score_report` scores gates like any check, and
+its message says what was found and the command that shows the rest.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from grader.errors import RubricError, UsageError
+from grader.executors.harness.protocol import Report, TestOutcome
+from grader.executors.local import CheckRun, CheckSet, run_checks
+from grader.gatespec import LearnerTestsGate, RuffGate
+from grader.rubric import Criterion, Rubric
+from grader.staging import StagedSubmission
+
+RUFF_TIMEOUT = 60.0
+SHOWN = 3  # findings, failing tests or files named in one message
+COVERAGE_OMIT = ("*/migrations/*",)  # written by makemigrations, not by the learner
+MANUAL_REVIEW = (
+    "Official grading does not run your own tests yet (they would run outside its sandbox): an "
+    "instructor decides this criterion. Grade locally to see what the grader finds."
+)
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """Each gate criterion's outcome, by its check id; flags for the result's integrity."""
+
+    outcomes: dict[str, TestOutcome]
+    flags: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def merged(self, report: Report) -> Report:
+        """``report`` with the gates' outcomes added, for scoring."""
+        return replace(report, tests={**report.tests, **self.outcomes})
+
+
+def gate_criteria(rubric: Rubric) -> list[Criterion]:
+    return [criterion for criterion in rubric.criteria if criterion.gate is not None]
+
+
+def ruff_config(rubric: Rubric, gate: RuffGate) -> Path:
+    """The course's ruff settings file a gate names; RubricError when it is missing."""
+    path = (rubric.path.parent / gate.config).resolve()
+    if not path.is_file():
+        raise RubricError(f"{rubric.path}: the ruff settings file {path} does not exist")
+    return path
+
+
+def check_gate_tools(rubric: Rubric) -> None:
+    """Refuse to grade, before anything is staged, when a gate's tool is not installed here.
+
+    A missing tool is this machine's problem, never the learner's: it must not cost points.
+    """
+    for criterion in gate_criteria(rubric):
+        if isinstance(criterion.gate, RuffGate):
+            ruff_config(rubric, criterion.gate)
+            module, what = "ruff", "ruff"
+        else:
+            module, what = "coverage", "coverage.py"
+        if importlib.util.find_spec(module) is None:
+            raise UsageError(
+                f"{rubric.lab}'s criterion {criterion.id!r} needs {what}, which is not installed "
+                "here. Grade with `nox -s grade " + rubric.lab + "` (it installs what grading "
+                "needs), or run `pip install -e '.[lab]'` in the course repository."
+            )
+
+
+def run_quality_gates(
+    *,
+    rubric: Rubric,
+    staged: StagedSubmission,
+    work: Path,
+    database: str = "sqlite",
+    timeout: float | None = None,
+    mode: str = "local",
+) -> GateRun:
+    """Run every gate criterion of ``rubric`` against ``staged`` (scratch space in ``work``)."""
+    started = time.monotonic()
+    outcomes: dict[str, TestOutcome] = {}
+    flags: list[str] = []
+    limit = timeout if timeout is not None else float(rubric.timeout_seconds)
+    for criterion in gate_criteria(rubric):
+        check = criterion.checks[0]
+        gate = criterion.gate
+        if isinstance(gate, RuffGate):
+            outcome = run_ruff(
+                check, ruff_config(rubric, gate), staged, work / f"gate-{criterion.id}"
+            )
+        elif mode != "local":
+            outcome = TestOutcome(check, "error", 0.0, MANUAL_REVIEW)
+            flags.append(f"{criterion.id}: needs manual review (learner tests, official mode)")
+        else:
+            assert isinstance(gate, LearnerTestsGate)
+            outcome = run_learner_tests(
+                check, gate, rubric, staged, work / f"gate-{criterion.id}", database, limit
+            )
+        outcomes[check] = outcome
+    return GateRun(outcomes, tuple(flags), time.monotonic() - started)
+
+
+# ruff ------------------------------------------------------------------------------------------
+
+
+def _scrubbed_environment(work: Path) -> dict[str, str]:
+    for name in ("home", "tmp"):
+        (work / name).mkdir(parents=True, exist_ok=True)
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(work / "home"),
+        "TMPDIR": str(work / "tmp"),
+        "LANG": "C.UTF-8",
+    }
+
+
+def run_ruff(check: str, config: Path, staged: StagedSubmission, work: Path) -> TestOutcome:
+    """``ruff check`` over the staged copy with ``config``; passed when it finds nothing."""
+    project = staged.path
+    command = [
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "--config",
+        str(config),
+        "--no-cache",
+        "--exit-zero",
+        "--output-format",
+        "json",
+        ".",
+    ]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command,
+            cwd=project,
+            env=_scrubbed_environment(work),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=RUFF_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return TestOutcome(
+            check, "error", RUFF_TIMEOUT, f"ruff did not finish within {RUFF_TIMEOUT:.0f} seconds"
+        )
+    seconds = time.monotonic() - started
+    try:
+        findings = json.loads(done.stdout)
+    except ValueError:
+        findings = None
+    if done.returncode != 0 or not isinstance(findings, list):
+        # ruff itself failed (a broken settings file, say): the course's problem, not a score.
+        error = done.stderr.decode("utf-8", "replace").strip()[-500:]
+        raise RubricError(f"ruff could not check {project} with {config}: {error}")
+    if not findings:
+        return TestOutcome(check, "passed", seconds, "ruff found nothing to fix")
+    return TestOutcome(check, "failed", seconds, ruff_message(findings, project, staged, config))
+
+
+def ruff_message(
+    findings: list[Any], project: Path, staged: StagedSubmission, config: Path
+) -> str:
+    """What ruff found, counted by rule, the first few with their places, and how to see all."""
+    counts: dict[str, int] = {}
+    shown: list[str] = []
+    for finding in findings:
+        code = str(finding.get("code") or "syntax-error")
+        counts[code] = counts.get(code, 0) + 1
+        if len(shown) < SHOWN:
+            name = Path(str(finding.get("filename", "?")))
+            where = name.relative_to(project) if name.is_relative_to(project) else name
+            row = finding.get("location", {}).get("row", "?")
+            shown.append(f"{where.as_posix()}:{row} {code} {finding.get('message', '')}")
+    rules = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+    command = f"ruff check --config {os.path.relpath(config, staged.source)} ."
+    return (
+        f"ruff found {len(findings)} problem(s) ({rules}): {'; '.join(shown)}. "
+        f"See them all with `{command}` in your project."
+    )
+
+
+# the learner's own tests -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileCoverage:
+    path: str  # relative to the project, POSIX
+    statements: int
+    missing: tuple[int, ...]
+
+    @property
+    def covered(self) -> int:
+        return self.statements - len(self.missing)
+
+
+def run_learner_tests(
+    check: str,
+    gate: LearnerTestsGate,
+    rubric: Rubric,
+    staged: StagedSubmission,
+    work: Path,
+    database: str,
+    limit: float,
+) -> TestOutcome:
+    """Run the learner's tests with coverage in a hardened child; judge what came back."""
+    project = staged.path
+    folder = project / gate.tests
+    files = sorted(p.relative_to(project).as_posix() for p in folder.rglob("test_*.py"))
+    if not folder.is_dir() or not files:
+        return TestOutcome(
+            check,
+            "failed",
+            0.0,
+            f"There are no tests in {gate.tests}/: write your own tests there, in files named "
+            "test_*.py with functions named test_*.",
+        )
+    work.mkdir(parents=True, exist_ok=True)
+    run = run_checks(
+        rubric=rubric,
+        staged=staged,
+        work=work,
+        database=database,
+        timeout=limit,
+        checks=CheckSet(
+            folder=project,  # conftest.py files from the project root down are the learner's
+            node_ids=tuple(files),
+            learner=True,
+            coverage=tuple(project / package for package in gate.cover),
+            coverage_omit=COVERAGE_OMIT,
+        ),
+    )
+    return judge_learner_tests(check, gate, run, work / "coverage.json", project, limit)
+
+
+def judge_learner_tests(
+    check: str,
+    gate: LearnerTestsGate,
+    run: CheckRun,
+    coverage_file: Path,
+    project: Path,
+    limit: float,
+) -> TestOutcome:
+    """The gate's outcome: every test passed, and coverage reached ``gate.min_coverage``."""
+    seconds = run.seconds
+    tests = gate.tests
+    rerun = f"Run `pytest {tests}` in your project to see why."
+    report = run.report
+    if run.timed_out:
+        return TestOutcome(
+            check,
+            "failed",
+            seconds,
+            f"Your tests in {tests}/ did not finish within {limit:.0f} seconds: look for a test "
+            "that waits forever or loops.",
+        )
+    if report is None or report.exit_code is None:
+        message = report.fatal.get("message") if report and report.fatal else None
+        return TestOutcome(
+            check,
+            "failed",
+            seconds,
+            f"Your tests in {tests}/ could not run ({message or 'the process ended early'}). "
+            + rerun,
+        )
+    if report.collection_errors:
+        return TestOutcome(
+            check,
+            "failed",
+            seconds,
+            f"pytest could not load every test file in {tests}/: {report.collection_errors[0]}. "
+            + rerun,
+        )
+    outcomes = list(report.tests.values())
+    failing = [o for o in outcomes if o.outcome in ("failed", "error")]
+    if not outcomes:
+        return TestOutcome(
+            check,
+            "failed",
+            seconds,
+            f"pytest found no test functions in {tests}/: name them test_* (in test_*.py files).",
+        )
+    if failing:
+        first = "; ".join(f"{o.nodeid} ({o.message or o.outcome})" for o in failing[:SHOWN])
+        return TestOutcome(
+            check,
+            "failed",
+            seconds,
+            f"{len(failing)} of your {len(outcomes)} tests failed: {first}. " + rerun,
+        )
+    measured = coverage_files(coverage_file, project)
+    where = " and ".join(f"{package}/" for package in gate.cover)
+    if measured is None:
+        return TestOutcome(
+            check,
+            "error",
+            seconds,
+            f"Your {len(outcomes)} tests passed, but coverage of {where} could not be measured.",
+        )
+    statements = sum(f.statements for f in measured)
+    covered = sum(f.covered for f in measured)
+    percent = 100.0 * covered / statements if statements else 0.0
+    summary = (
+        f"your {len(outcomes)} tests pass and cover {percent:.1f}% of {where} "
+        f"({covered} of {statements} statements)"
+    )
+    if statements and covered * 100 >= gate.min_coverage * statements:
+        return TestOutcome(check, "passed", seconds, summary[0].upper() + summary[1:] + ".")
+    weakest = sorted((f for f in measured if f.missing), key=lambda f: f.covered / f.statements)
+    lines = ", ".join(
+        f"{f.path} {100 * f.covered / f.statements:.0f}% (missing {_ranges(f.missing)})"
+        for f in weakest[:SHOWN]
+    )
+    return TestOutcome(
+        check,
+        "failed",
+        seconds,
+        f"{summary[0].upper() + summary[1:]}; the lab asks for {gate.min_coverage}%. Least "
+        f"covered: {lines}. Run `coverage run -m pytest {tests} && coverage report -m` to see "
+        "every line your tests miss.",
+    )
+
+
+def coverage_files(path: Path, project: Path) -> list[FileCoverage] | None:
+    """coverage.py's JSON report read defensively (the learner's code ran in the process that
+    wrote it); None when it is missing or malformed."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data["files"]
+        found = []
+        for name, entry in files.items():
+            missing = tuple(int(n) for n in entry["missing_lines"])
+            statements = int(entry["summary"]["num_statements"])
+            file = Path(name)
+            if file.is_absolute():
+                file = file.relative_to(project)
+            found.append(FileCoverage(file.as_posix(), statements, missing))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return found
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """``(3, 4, 5, 9)`` → ``"3-5, 9"``; at most a few ranges, then "…"."""
+    spans: list[str] = []
+    start = previous = numbers[0]
+    for number in (*numbers[1:], None):
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        spans.append(f"{start}-{previous}" if previous != start else str(start))
+        if number is not None:
+            start = previous = number
+    return ", ".join(spans[:4]) + (", …" if len(spans) > 4 else "")

@@ -1,0 +1,114 @@
+"""The public self-check: what ``grade LAB`` does in the learners' edition.
+
+The learners' edition has no ``labs/<lab>/hidden/``, so only the official grading can decide a
+lab's criteria. Rather than refuse, or score a silent zero, the grader then runs the lab's
+*public* tests through the same hardened runner and produces a normal result document
+(``status: graded``) in which
+
+- every criterion has status ``official_only`` and 0 points, and keeps its title, points and the
+  rubric's advice, so the learner sees what will be graded and what is worth what;
+- ``public_checks`` lists each public test's outcome (schema 1.1).
+
+The public tests are ``labs/<lab>/public/``: a pristine copy of the starter's ``tests/`` that the
+release step takes (:mod:`grader.course.release.build`). It is placed over the staged copy's
+``tests/``, so a learner who edits or deletes their own tests changes nothing; where that folder is
+absent, the submission's own ``tests/`` run instead (and ``source`` says so).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SubmissionError
+from grader.executors.harness.protocol import Report
+from grader.executors.local import CheckSet
+from grader.rubric import Rubric
+from grader.scoring import CriterionResult, Score
+
+PUBLIC_DIR = "public"  # labs/<lab>/public/ in the learners' edition
+TESTS_DIR = "tests"  # where the starter keeps its tests (they find the project from there)
+
+
+@dataclass(frozen=True)
+class PublicChecks:
+    """The public tests to run and where they came from (shown in the result)."""
+
+    check_set: CheckSet
+    source: str
+
+
+def is_self_check(rubric: Rubric) -> bool:
+    """True in a copy of the course without the lab's hidden checks (the learners' edition)."""
+    return not rubric.hidden_dir.is_dir()
+
+
+def prepare_public_checks(lab_dir: Path, staged: Path) -> PublicChecks:
+    """Put the lab's pristine public tests into the staged copy; return what to run.
+
+    Raises :class:`SubmissionError` (stage ``collect``) when there is nothing to run.
+    """
+    pristine = lab_dir / PUBLIC_DIR
+    target = staged / TESTS_DIR
+    if pristine.is_dir():
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        shutil.copytree(pristine, target, ignore=shutil.ignore_patterns("__pycache__"))
+        source = f"labs/{lab_dir.name}/{PUBLIC_DIR}"
+    elif target.is_dir():
+        source = f"{TESTS_DIR}/ of the submission"
+    else:
+        raise SubmissionError(
+            f"There are no public tests to run: labs/{lab_dir.name}/{PUBLIC_DIR}/ is missing and "
+            f"the submission has no {TESTS_DIR}/ folder. Restore it with "
+            f"`git checkout -- labs/{lab_dir.name}`.",
+            stage="collect",
+        )
+    files = sorted(p.relative_to(target).as_posix() for p in target.rglob("test_*.py"))
+    if not files:
+        raise SubmissionError(
+            f"The public tests ({source}) hold no test_*.py file, so nothing can be checked.",
+            stage="collect",
+        )
+    return PublicChecks(CheckSet(folder=target, node_ids=tuple(files)), source)
+
+
+def official_only(rubric: Rubric) -> Score:
+    """Every criterion ``official_only``: published, worth its points, decided elsewhere."""
+    return Score(tuple(CriterionResult(c, "official_only", 0, None, ()) for c in rubric.criteria))
+
+
+def public_summary(report: Report, source: str) -> dict[str, Any]:
+    """The ``public_checks`` member of the result: each public test's outcome, sorted by id.
+
+    A test file that could not be collected counts as one ``error`` entry, so a broken import
+    in the learner's project shows up as a failing check instead of vanishing.
+    """
+    tests = [
+        {
+            "id": t.nodeid,
+            "outcome": t.outcome,
+            "duration": round(t.duration, 4),
+            "message": t.message,
+        }
+        for t in sorted(report.tests.values(), key=lambda t: t.nodeid)
+    ]
+    tests += [
+        {
+            "id": error.split(": ", 1)[0] or "collection",
+            "outcome": "error",
+            "duration": 0.0,
+            "message": error,
+        }
+        for error in report.collection_errors
+    ]
+    return {
+        "source": source,
+        "passed": sum(t["outcome"] == "passed" for t in tests),
+        "failed": sum(t["outcome"] in ("failed", "error") for t in tests),
+        "tests": tests,
+    }

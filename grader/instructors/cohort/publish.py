@@ -1,0 +1,76 @@
+"""``cohort publish``: everything instructors hand out, from the gradebook.
+
+Private (for the instructor to deliver, each learner's to that learner only): ``feedback/<id>.md``
+and ``.html``, ``junit/<id>.xml``, ``results/<id>.json`` (the result document), and the Canvas
+import CSV. Public: ``public/cohort-<lab>.md``, the aggregates page (counts and means only, see
+:mod:`grader.instructors.exports.aggregates`), also written to ``site_page`` when given.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader.instructors.exports.aggregates import MIN_LEARNERS, aggregates_markdown, lab_stats
+from grader.instructors.exports.canvas import assignment_column, canvas_csv
+from grader.instructors.exports.feedback import Override, to_html, to_markdown
+from grader.instructors.exports.junit import to_junit
+from grader.instructors.gradebook import Gradebook
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def publish_lab(
+    gradebook: Gradebook,
+    lab: str,
+    out: Path,
+    *,
+    assignment: str | None = None,
+    canvas_assignment_id: str | None = None,
+    site_page: Path | None = None,
+    min_learners: int | None = None,
+) -> list[tuple[str, Path]]:
+    """Write every export of ``lab`` under ``out``; return ``(kind, path)`` for each summary."""
+    grades = gradebook.grades(lab)
+    written: list[tuple[str, Path]] = []
+    for g in grades:
+        override = (
+            Override(g.override_points, g.override_reason or "")
+            if g.override_points is not None
+            else None
+        )
+        name = f"{g.learner.name} ({g.learner.id})"
+        _write(
+            out / "feedback" / f"{g.learner.id}.md",
+            to_markdown(g.document, learner=name, override=override),
+        )
+        _write(
+            out / "feedback" / f"{g.learner.id}.html",
+            to_html(g.document, learner=name, override=override),
+        )
+        _write(out / "junit" / f"{g.learner.id}.xml", to_junit(g.document))
+        _write(out / "results" / f"{g.learner.id}.json", json.dumps(g.document, indent=2) + "\n")
+    if grades:
+        written += [
+            ("feedback (private)", out / "feedback"),
+            ("junit (private)", out / "junit"),
+            ("results (private)", out / "results"),
+        ]
+    first = grades[0].document if grades else None
+    if first is not None:
+        column = assignment_column(
+            assignment or f"{lab}: {first['lab']['title']}", canvas_assignment_id
+        )
+        csv_text = canvas_csv(gradebook.learners(), grades, column, first["score"]["max_points"])
+        written.append(("canvas (private)", _write(out / f"canvas-{lab}.csv", csv_text)))
+    stats = lab_stats(grades)
+    if stats is not None:
+        page = aggregates_markdown(stats, min_learners=min_learners or MIN_LEARNERS)
+        written.append(("aggregates (public)", _write(out / "public" / f"cohort-{lab}.md", page)))
+        if site_page is not None:
+            written.append(("aggregates (public)", _write(site_page, page)))
+    return written
