@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     release.set_defaults(handler=_release)
 
-    from grader.instructors.cohort.cli import add_cohort_commands, add_export_commands
+    from grader.instructors.cli import add_cohort_commands, add_export_commands
 
     add_cohort_commands(sub)  # instructors: cohort grade|override|status|audit|publish
     add_export_commands(sub)  # export a result; Gradescope bundle; Classroom workflow

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.executors.harness.protocol import Report, TestOutcome
+from grader.report import Report, TestOutcome
 from grader.rubric import Criterion, Rubric
 
 NOT_REPORTED = "the check did not report a result"

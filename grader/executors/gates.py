@@ -17,7 +17,7 @@ those checks produced a report (a submission that cannot even start is an ``erro
     from before Django starts. Official mode cannot run them outside its sandbox yet, so there
     the criterion fails closed and is flagged for manual review.
 
-Each outcome is a :class:`~grader.executors.harness.protocol.TestOutcome` reported under the
+Each outcome is a :class:`~grader.report.TestOutcome` reported under the
 criterion's one check id, so :func:`grader.scoring.score_report` scores gates like any check, and
 its message says what was found and the command that shows the rest.
 """
@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError, UsageError
-from grader.executors.harness.protocol import Report, TestOutcome
 from grader.executors.local import CheckRun, CheckSet, run_checks
 from grader.gatespec import LearnerTestsGate, RuffGate
+from grader.report import Report, TestOutcome
 from grader.rubric import Criterion, Rubric
 from grader.staging import StagedSubmission
 

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
-from grader.executors.harness.protocol import Job, Report, parse_report
+from grader.report import Job, Report, parse_report
 from grader.rubric import Rubric
 from grader.staging import StagedSubmission
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError
-from grader.executors.harness.protocol import Report
 from grader.executors.local import CheckSet
+from grader.report import Report
 from grader.rubric import Rubric
 from grader.scoring import CriterionResult, Score
 

@@ -15,7 +15,7 @@ Both grading modes, and every executor, start from the :class:`StagedSubmission`
 """
 
 from grader.staging.archives import UnsafeArchive, extract, is_archive
-from grader.staging.intake import check_layout, open_submission, prescan_folder
+from grader.staging.intake import check_layout, locate_project, open_submission, prescan_folder
 from grader.staging.stage import (
     SKIP_DIRS,
     StagedSubmission,
@@ -35,6 +35,7 @@ __all__ = [
     "digest_tree",
     "extract",
     "is_archive",
+    "locate_project",
     "open_submission",
     "prescan_folder",
     "stage_submission",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from grader.errors import SubmissionError, UsageError
@@ -141,3 +142,34 @@ def check_layout(staged: StagedSubmission, rubric: Rubric) -> None:
             f"rubric runs your project with the settings module {rubric.settings_module}. Check "
             f"that you are grading your {rubric.lab} folder, not another lab's or project's."
         )
+
+
+def _candidates(root: Path, depth: int) -> Iterator[Path]:
+    if depth < 0:
+        return
+    try:
+        children = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return
+    for child in children:
+        if child.name in SKIP_DIRS or child.name.startswith("."):
+            continue
+        if (child / "manage.py").is_file():
+            yield child
+        yield from _candidates(child, depth - 1)
+
+
+def locate_project(root: Path, lab: str) -> Path:
+    """The folder to grade inside what a learner submitted.
+
+    In order: ``root`` itself if it holds ``manage.py``; ``labs/<lab>/starter`` (a clone of the
+    whole course); the only folder with a ``manage.py`` within three levels (an archive with a
+    top folder). Otherwise ``root``, and the grader's own message says what is missing.
+    """
+    if (root / "manage.py").is_file():
+        return root
+    workspace = root / "labs" / lab / "starter"
+    if (workspace / "manage.py").is_file():
+        return workspace
+    found = list(_candidates(root, 2))
+    return found[0] if len(found) == 1 else root

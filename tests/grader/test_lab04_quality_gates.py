@@ -21,9 +21,9 @@ from grader.course.labgen import generate_lab
 from grader.errors import RubricError, UsageError
 from grader.executors.gates import run as gates
 from grader.executors.harness import protocol
-from grader.executors.harness.protocol import Report
 from grader.executors.local import CheckRun
 from grader.gatespec import LearnerTestsGate, RuffGate
+from grader.report import Report
 from grader.rubric import Rubric, load_rubric
 from grader.staging import stage_submission
 from tests.support import ROOT

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from grader.course.mutants import apply_mutant, load_mutants
-from grader.executors.harness.protocol import TestOutcome
+from grader.report import TestOutcome
 from grader.result import Outcome, build_result, validate_result
 from grader.rubric import load_rubric
 from grader.scoring import CriterionResult, Score

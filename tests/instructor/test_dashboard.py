@@ -26,12 +26,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from grader.errors import UsageError
-from grader.executors.harness.protocol import TestOutcome as CheckOutcome
 from grader.instructors.dashboard.analysis import StuckRules, find_stuck, parse_duration
 from grader.instructors.dashboard.build import DashboardBuild, build_dashboard
 from grader.instructors.dashboard.data import load_cohort
 from grader.instructors.gradebook import Gradebook, LearnerInfo, gradebook_url
 from grader.instructors.gradebook.models import AuditEntry, Result
+from grader.report import TestOutcome as CheckOutcome
 from grader.result import Outcome, build_result, validate_result
 from grader.rubric import load_rubric
 from grader.scoring import CriterionResult, Score

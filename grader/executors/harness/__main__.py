@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.executors.harness.messages import describe_exception
-from grader.executors.harness.protocol import Job, Report
+from grader.report import Job, Report
 
 if TYPE_CHECKING:
     from coverage import Coverage

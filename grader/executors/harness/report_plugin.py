@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from grader.executors.harness.messages import describe_exception
-from grader.executors.harness.protocol import Report, TestOutcome
+from grader.report import Report, TestOutcome
 
 
 class ReportPlugin:

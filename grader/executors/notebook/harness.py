@@ -15,7 +15,7 @@ course folder, with the same scrubbed environment, limits and timeout as the pyt
    (:func:`grader.executors.notebook.cells.check_messages`), never a traceback.
 
 The report goes to the same report file, in the same format, as the pytest child's
-(:mod:`grader.executors.harness.protocol`), and the time nbgrader took to ``timings.json`` beside
+(:mod:`grader.report`), and the time nbgrader took to ``timings.json`` beside
 it.
 """
 
@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.executors.harness.protocol import Report, TestOutcome
 from grader.executors.notebook import COURSE_ID, STUDENT_ID
 from grader.executors.notebook.cells import (
     NotebookError,
@@ -35,6 +34,7 @@ from grader.executors.notebook.cells import (
     check_messages,
     read_notebook,
 )
+from grader.report import Report, TestOutcome
 
 COURSE_BUG = "This is a problem in the course, not in your work: please report it."
 

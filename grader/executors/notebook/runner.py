@@ -36,7 +36,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from grader.errors import RubricError, SubmissionError
-from grader.executors.harness.protocol import parse_report
 from grader.executors.local import (
     CheckRun,
     _become_subreaper,
@@ -49,6 +48,7 @@ from grader.executors.local import (
 from grader.executors.notebook import PROJECT_ROOT_ENV, STUDENT_ID, course_root_of, source_notebook
 from grader.executors.notebook.cells import NotebookError, read_notebook
 from grader.executors.notebook.course import tools_path
+from grader.report import parse_report
 from grader.rubric import Rubric
 from grader.staging import StagedSubmission
 

@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import cast
 
 from grader.errors import UsageError
-from grader.executors.harness.protocol import Report, parse_report
 from grader.executors.local import CheckRun, kill_tree
 from grader.executors.official.job import SERVER_PORT, OfficialJob
 from grader.executors.official.sandbox import (
@@ -54,6 +53,7 @@ from grader.executors.official.sandbox import (
     start_sandbox,
     write_etc,
 )
+from grader.report import Report, parse_report
 from grader.rubric import Rubric
 from grader.staging import StagedSubmission
 

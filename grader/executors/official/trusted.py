@@ -13,7 +13,7 @@ code. Runs that disagree make the check *flaky*. It is scored as failed, with a 
 integrity flag asking for manual review, so the score never depends on which run happened to
 count.
 
-The report it writes is the local mode's format (:class:`grader.executors.harness.protocol.Report`)
+The report it writes is the local mode's format (:class:`grader.report.Report`)
 plus ``integrity_flags``. It goes to the grader's own folder, which no sandbox can see.
 """
 
@@ -32,9 +32,9 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from grader.executors.harness.messages import describe_exception
-from grader.executors.harness.protocol import TestOutcome
 from grader.executors.official.fixtures import MANUAL, OfficialFixtures, manual_review_reason
 from grader.executors.official.job import OfficialJob
+from grader.report import TestOutcome
 
 RERUN_MARGIN_SECONDS = 5.0  # no rerun starts this close to the deadline
 

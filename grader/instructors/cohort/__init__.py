@@ -11,5 +11,5 @@
 - :mod:`grader.instructors.cohort.run`: plan what needs grading, grade it in parallel worker
   processes with a
   progress bar, record each result in the gradebook the moment it is ready (resumable).
-- :mod:`grader.instructors.cohort.cli`: the ``cohort`` and ``export`` commands.
+- :mod:`grader.instructors.cli`: the ``cohort`` and ``export`` commands.
 """

@@ -10,9 +10,10 @@ A submissions folder holds one entry per learner, named by the roster's ``learne
 
 Archives and git commits are unpacked once into a cache folder named by their content (archive
 bytes' SHA-256, or the commit id), so a re-run reuses them and two runs never disturb each other.
-Inside what was submitted, :func:`locate_project` finds the Django project to grade. The
-submission's digest is :func:`grader.staging.digest_tree` of that project: the same digest the
-grader puts in the result, computed before grading so finished work is recognised and skipped.
+Inside what was submitted, :func:`grader.staging.locate_project` finds the Django project to
+grade. The submission's digest is :func:`grader.staging.digest_tree` of that project: the same
+digest the grader puts in the result, computed before grading so finished work is recognised
+and skipped.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.staging import SKIP_DIRS, StageLimits, digest_tree
+from grader.staging import StageLimits, digest_tree, locate_project
 from grader.staging.archives import ARCHIVE_SUFFIXES, UnsafeArchive, extract
 
 GIT_TIMEOUT = 60
@@ -179,37 +180,6 @@ def unpack(submission: Submission, cache: Path, limits: StageLimits | None = Non
 
     folder = _unpack_once(f"{kind}-{digest}", cache, fill_archive)
     return _Unpacked(folder, f"{kind} sha256:{digest}")
-
-
-def _candidates(root: Path, depth: int) -> Iterator[Path]:
-    if depth < 0:
-        return
-    try:
-        children = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
-    except OSError:
-        return
-    for child in children:
-        if child.name in SKIP_DIRS or child.name.startswith("."):
-            continue
-        if (child / "manage.py").is_file():
-            yield child
-        yield from _candidates(child, depth - 1)
-
-
-def locate_project(root: Path, lab: str) -> Path:
-    """The folder to grade inside what a learner submitted.
-
-    In order: ``root`` itself if it holds ``manage.py``; ``labs/<lab>/starter`` (a clone of the
-    whole course); the only folder with a ``manage.py`` within three levels (an archive with a
-    top folder). Otherwise ``root``, and the grader's own message says what is missing.
-    """
-    if (root / "manage.py").is_file():
-        return root
-    workspace = root / "labs" / lab / "starter"
-    if (workspace / "manage.py").is_file():
-        return workspace
-    found = list(_candidates(root, 2))
-    return found[0] if len(found) == 1 else root
 
 
 def prepare(

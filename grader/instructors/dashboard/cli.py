@@ -1,7 +1,7 @@
 """``python -m grader cohort dashboard``: the facilitator dashboard from the command line.
 
 :func:`add_dashboard_command` is called by
-:func:`grader.instructors.cohort.cli.add_cohort_commands`; it imports nothing heavy, so building the
+:func:`grader.instructors.cli.add_cohort_commands`; it imports nothing heavy, so building the
 parser stays cheap: matplotlib and SQLAlchemy are imported by the handler, when a dashboard is
 actually built.
 """
@@ -65,10 +65,11 @@ def add_dashboard_command(commands: Any, common: Any) -> None:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from grader.instructors.cohort.cli import _lab, _open
     from grader.instructors.dashboard.analysis import StuckRules, parse_duration
     from grader.instructors.dashboard.build import build_dashboard
     from grader.instructors.exports.aggregates import MIN_LEARNERS
+    from grader.instructors.gradebook import open_course_gradebook
+    from grader.labs import resolve_lab
 
     try:
         after = parse_duration(args.stuck_after)
@@ -76,9 +77,9 @@ def _dashboard(args: argparse.Namespace) -> int:
         raise UsageError(f"--stuck-after: {exc}.") from None
     if args.repeated_failures < 0:
         raise UsageError("--repeated-failures must be 0 (off) or more.")
-    root, gradebook = _open(args)
+    root, gradebook = open_course_gradebook(args.gradebook)
     with gradebook:
-        labs = [_lab(root, lab) for lab in args.labs] if args.labs else None
+        labs = [resolve_lab(root, lab).name for lab in args.labs] if args.labs else None
         built = build_dashboard(
             gradebook,
             args.out,

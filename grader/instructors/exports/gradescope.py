@@ -199,9 +199,9 @@ def run_autograder(course_root: Path, lab: str, root: Path, *, visibility: str) 
     Any failure, including a bug in the grader, still writes a results.json (score 0, the
     reason), because Gradescope shows nothing at all for a run that wrote none.
     """
-    from grader.instructors.cohort.submissions import locate_project
     from grader.pipeline import grade_submission
     from grader.result import write_json
+    from grader.staging import locate_project
 
     out = root / "results" / "results.json"
     try:

@@ -21,7 +21,14 @@ from grader.instructors.gradebook.store import AuditView, Gradebook, GradeView, 
 ENV_URL = "GRADER_GRADEBOOK_URL"
 DEFAULT_FILE = Path(".grader") / "gradebook.sqlite3"
 
-__all__ = ["AuditView", "GradeView", "Gradebook", "LearnerInfo", "gradebook_url"]
+__all__ = [
+    "AuditView",
+    "GradeView",
+    "Gradebook",
+    "LearnerInfo",
+    "gradebook_url",
+    "open_course_gradebook",
+]
 
 
 def gradebook_url(given: str | None, course_root: Path) -> str:
@@ -39,3 +46,12 @@ def gradebook_url(given: str | None, course_root: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
     return url
+
+
+def open_course_gradebook(given: str | None) -> tuple[Path, Gradebook]:
+    """The course root found from the working folder, and its gradebook (``given`` URL, else the
+    default of :func:`gradebook_url`). Shared by the ``cohort`` and ``dashboard`` commands."""
+    from grader.labs import find_course_root
+
+    root = find_course_root()
+    return root, Gradebook.open(gradebook_url(given, root))

@@ -118,11 +118,9 @@ def add_cohort_commands(sub: Any) -> None:
 
 
 def _open(args: argparse.Namespace) -> tuple[Path, Any]:
-    from grader.instructors.gradebook import Gradebook, gradebook_url
-    from grader.labs import find_course_root
+    from grader.instructors.gradebook import open_course_gradebook
 
-    root = find_course_root()
-    return root, Gradebook.open(gradebook_url(args.gradebook, root))
+    return open_course_gradebook(args.gradebook)
 
 
 def _lab(root: Path, lab: str) -> str:

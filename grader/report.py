@@ -1,4 +1,4 @@
-"""The job the parent hands the child, and the report the child hands back.
+"""The checks' report: the job the parent hands a child process, and the report it hands back.
 
 Both are small JSON files in the grader's temporary folder. The parent treats the report as
 untrusted input (the submission's code ran in the process that wrote it): :func:`parse_report`
