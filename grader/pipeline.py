@@ -1,41 +1,47 @@
 """The grading pipeline for one submission.
 
-resolve the rubric → stage a copy (limits) → compile (syntax) → run the checks in a hardened
-child process → score against the rubric → one result document.
+    rubric → intake and staging → executor (prepare, run; the quality gates beside or after)
+           → score → result
 
-Every stage turns bad input into a definite status (``graded`` / ``error`` / ``timeout``) and a
-learner-facing message. Usage errors (unknown lab, missing folder) raise
-:class:`~grader.errors.UsageError` before any result exists; a rubric bug raises
-:class:`~grader.errors.RubricError`. Without hidden checks (the learners' edition) the lab's
-public tests run instead and every criterion is ``official_only``
-(:mod:`grader.executors.selfcheck`).
+Each step is one call in :func:`grade_submission`. Where the checks run is decided once, by
+:func:`grader.executors.choose_executor` (local child, official sandbox, notebook, or the
+learners' edition's public checks); every executor has the same small interface and returns
+the same :class:`~grader.executors.base.CheckRun`, so the steps after it never ask which one ran.
+
+Every step turns bad input into a definite status (``graded`` / ``error`` / ``timeout``) and a
+learner-facing message. Usage errors (unknown lab, missing folder, a mode this machine cannot
+do) raise :class:`~grader.errors.UsageError` before any result exists; a rubric bug raises
+:class:`~grader.errors.RubricError`.
+
+Speed (issue 12): in local mode the quality gates (the learner's own tests under coverage, ruff)
+run at the same time as the hidden checks, each in its own child process with its own scratch
+folder and database, because on two cores the longest stage, not their sum, should set the time.
+The gates' outcomes count only when the checks produced a report, exactly as when they ran after.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.errors import RubricError, SubmissionError, UsageError
+from grader.errors import RubricError, SubmissionError
+from grader.executors import CheckRun, Executor, RunRequest, choose_executor, is_self_check
 from grader.executors.gates import GateRun, check_gate_tools, gate_criteria, run_quality_gates
-from grader.executors.local import run_checks
-from grader.executors.official.runner import check_official_request, run_official_checks
-from grader.executors.selfcheck import (
-    PublicChecks,
-    is_self_check,
-    official_only,
-    prepare_public_checks,
-    public_summary,
-)
 from grader.pgcluster import ClusterUnavailable, throwaway_cluster
 from grader.result import Outcome, build_result, utc_now
 from grader.rubric import Rubric, load_rubric
-from grader.scoring import CriterionResult, Score, score_report, unscored
-from grader.staging import StagedSubmission, check_syntax, stage_submission
-from grader.staging.intake import check_layout, open_submission
+from grader.scoring import CriterionResult, Score, unscored
+from grader.staging import (
+    StagedSubmission,
+    check_layout,
+    check_syntax,
+    open_submission,
+    stage_submission,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,34 @@ class GradeOptions:
     postgres_unavailable: str | None = None
 
 
+@dataclass
+class _Grading:
+    """One grading in progress: what every step after staging needs to finish the result."""
+
+    rubric: Rubric
+    submission: Path
+    options: GradeOptions
+    started_at: str
+    t0: float
+    timings: dict[str, float]
+    staged: StagedSubmission | None = None
+
+    def finish(self, score: Score, outcome: Outcome, reported: int = 0) -> dict[str, Any]:
+        self.timings["total"] = time.monotonic() - self.t0
+        return build_result(
+            rubric=self.rubric,
+            score=score,
+            outcome=outcome,
+            submission=self.submission,
+            staged=self.staged,
+            database=self.options.database,
+            mode=self.options.mode,
+            timings=self.timings,
+            started_at=self.started_at,
+            reported_checks=reported,
+        )
+
+
 def _timeout_message(seconds: float) -> str:
     return (
         f"The checks did not finish within {seconds:.0f} seconds and were stopped. Look for an "
@@ -73,110 +107,91 @@ def grade_submission(
     rubric = load_rubric(lab_dir / "rubric.toml")
     if options.database == "auto":
         return _grade_auto(lab_dir, submission, options, rubric)
-    # The learners' edition has no hidden checks: run the public tests instead and mark every
-    # criterion as decided by the official grading (grader.executors.selfcheck).
-    public = is_self_check(rubric)
-    public_checks: PublicChecks | None = None
-    if options.mode not in ("local", "official"):
-        raise UsageError(f"Unknown grading mode {options.mode!r}: use 'local' or 'official'.")
-    if options.repeat != 1 and options.mode != "official":
-        raise UsageError("--repeat applies to official grading only; add --official.")
-    if options.mode == "official":  # refused before staging: no sandbox, postgres, no checks
-        if rubric.notebook is not None and not public:
-            raise UsageError(
-                f"{rubric.lab} is a notebook lab, graded by nbgrader, which official mode does not "
-                "run; grade it without --official (a separate, hardened local process)."
-            )
-        check_official_request(options.database, public)
-    if not public:
+    executor = choose_executor(rubric, options.mode, options.database, options.repeat)
+    if executor.runs_gates:
         check_gate_tools(rubric)  # a missing ruff or coverage.py must never cost points
-    started_at = utc_now()
-    t0 = time.monotonic()
-    timings: dict[str, float] = {}
-    gates: GateRun | None = None
+    grading = _Grading(rubric, submission, options, utc_now(), time.monotonic(), {})
     with tempfile.TemporaryDirectory(prefix=f"grader-{rubric.lab}-") as tmp:
         work = options.keep_workdir or Path(tmp)
-        staged: StagedSubmission | None = None
         try:
-            source = open_submission(submission, work / "unpacked")  # folder or archive
-            staged = stage_submission(source, work / "submission")
-            check_layout(staged, rubric)
-            check_syntax(staged)
-            if public:
-                public_checks = prepare_public_checks(lab_dir, staged.path)
-            elif rubric.notebook is not None:
-                from grader.executors.notebook.runner import check_notebook
-
-                check_notebook(staged, rubric)
+            _intake(grading, work)
+            assert grading.staged is not None
+            request = RunRequest(
+                lab_dir, rubric, grading.staged, work, options.database, options.timeout,
+                options.repeat,
+            )  # fmt: skip
+            executor.prepare(request)
         except SubmissionError as exc:
-            timings["stage"] = time.monotonic() - t0
-            timings["total"] = timings["stage"]
-            return _finish(
-                rubric,
-                unscored(rubric),
-                Outcome("error", str(exc), exc.stage),
-                submission,
-                staged,
-                options,
-                timings,
-                started_at,
-                0,
-            )
-        timings["stage"] = time.monotonic() - t0
-        if options.mode == "official":
-            run = run_official_checks(
-                rubric=rubric,
-                staged=staged,
-                work=work,
-                timeout=options.timeout,
-                repeat=options.repeat,
-            )
-        elif rubric.notebook is not None and public_checks is None:
-            from grader.executors.notebook.runner import run_notebook_checks
+            grading.timings["stage"] = time.monotonic() - grading.t0
+            return grading.finish(unscored(rubric), Outcome("error", str(exc), exc.stage))
+        grading.timings["stage"] = time.monotonic() - grading.t0
+        run, gates = _run(executor, request, options.mode)
+    grading.timings.update(run.timings)
+    grading.timings["checks"] = run.seconds
+    if gates is not None:
+        grading.timings["gates"] = gates.seconds
+    return _conclude(grading, executor, run, gates)
 
-            notebook_run = run_notebook_checks(
-                rubric=rubric,
-                staged=staged,
-                work=work,
-                database=options.database,
-                timeout=options.timeout,
-            )
-            run = notebook_run.run
-            timings.update(notebook_run.timings)  # nbgrader_generate, nbgrader_autograde, ...
-        else:
-            run = run_checks(
-                rubric=rubric,
-                staged=staged,
-                work=work,
-                database=options.database,
-                timeout=options.timeout,
-                checks=public_checks.check_set if public_checks else None,
-            )
-        # Quality gates (ruff, the learner's own tests) once the checks have run at all.
-        if public_checks is None and gate_criteria(rubric) and run.report and run.report.tests:
-            gates = run_quality_gates(
-                rubric=rubric,
-                staged=staged,
-                work=work,
-                database=options.database,
-                timeout=options.timeout,
-                mode=options.mode,
-            )
-            timings["gates"] = gates.seconds
-    timings["checks"] = run.seconds
-    timings["total"] = time.monotonic() - t0
+
+def _intake(grading: _Grading, work: Path) -> None:
+    """Open (folder or archive), stage a copy, check its layout and syntax: SubmissionError.
+
+    ``grading.staged`` is set as soon as the copy exists, so a layout or syntax refusal still
+    records the submission's digest."""
+    source = open_submission(grading.submission, work / "unpacked")
+    grading.staged = stage_submission(source, work / "submission")
+    check_layout(grading.staged, grading.rubric)
+    check_syntax(grading.staged)
+
+
+def _run(executor: Executor, request: RunRequest, mode: str) -> tuple[CheckRun, GateRun | None]:
+    """The executor's checks and, when the rubric has them, its quality gates.
+
+    Beside each other when the executor allows it (local mode), one after the other otherwise.
+    Gates count only when the checks produced a report with tests (a submission that cannot even
+    start is an ``error`` already), so either way the outcome is the same.
+    """
+    if not (executor.runs_gates and gate_criteria(request.rubric)):
+        return executor.run(request), None
+
+    def gates() -> GateRun:
+        return run_quality_gates(
+            rubric=request.rubric,
+            staged=request.staged,
+            work=request.work,
+            database=request.database,
+            timeout=request.timeout,
+            mode=mode,
+            concurrent=executor.gates_beside_checks,
+        )
+
+    if executor.gates_beside_checks:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-gates") as pool:
+            pending = pool.submit(gates)
+            run = executor.run(request)
+            gate_run: GateRun | None = pending.result()
+    else:
+        run = executor.run(request)
+        gate_run = gates() if run.report and run.report.tests else None
+    if not (run.report and run.report.tests):
+        gate_run = None
+    return run, gate_run
+
+
+def _conclude(
+    grading: _Grading, executor: Executor, run: CheckRun, gates: GateRun | None
+) -> dict[str, Any]:
+    """The result: a timeout or an error when the run says so, else the score."""
+    rubric, options = grading.rubric, grading.options
     limit = options.timeout if options.timeout is not None else rubric.timeout_seconds
     if run.timed_out:
         outcome = Outcome("timeout", _timeout_message(limit), "timeout")
-        return _finish(
-            rubric, unscored(rubric), outcome, submission, staged, options, timings, started_at, 0
-        )
+        return grading.finish(unscored(rubric), outcome)
     report = run.report
     if report is not None and report.fatal:
-        outcome = Outcome("error", report.fatal.get("message"), report.fatal.get("stage", "checks"))
-        return _finish(
-            rubric, unscored(rubric), outcome, submission, staged, options, timings, started_at, 0
-        )
+        fatal = report.fatal
+        outcome = Outcome("error", fatal.get("message"), fatal.get("stage", "checks"))
+        return grading.finish(unscored(rubric), outcome)
     if report is None or report.exit_code is None:
         outcome = Outcome(
             "error",
@@ -185,35 +200,22 @@ def grade_submission(
             "sys.exit() or os._exit() at import time; remove it and grade again.",
             "checks",
         )
-        return _finish(
-            rubric, unscored(rubric), outcome, submission, staged, options, timings, started_at, 0
-        )
-    if report.collection_errors and not report.tests and public_checks is None:
+        return grading.finish(unscored(rubric), outcome)
+    public = executor.kind == "selfcheck"
+    if report.collection_errors and not report.tests and not public:
         raise RubricError(
             f"The hidden checks of {rubric.lab} could not be collected: "
             + "; ".join(report.collection_errors)
         )
-    scored = gates.merged(report) if gates else report
-    score = official_only(rubric) if public_checks else score_report(rubric, scored)
-    if not public_checks:
+    score = executor.score(rubric, gates.merged(report) if gates else report)
+    if not public:
         score = not_gradable_here(rubric, score, options.database, options.postgres_unavailable)
-    if run.integrity_flags:  # official mode: manual review, flaky checks, a tampered channel
-        score = replace(score, integrity_flags=score.integrity_flags + run.integrity_flags)
-    if gates and gates.flags:
-        score = replace(score, integrity_flags=score.integrity_flags + gates.flags)
-    result = _finish(
-        rubric,
-        score,
-        Outcome("graded"),
-        submission,
-        staged,
-        options,
-        timings,
-        started_at,
-        0 if public_checks else len(report.tests),  # integrity counts hidden checks only
-    )
-    if public_checks:
-        result["public_checks"] = public_summary(report, public_checks.source)
+    flags = run.integrity_flags + (gates.flags if gates else ())
+    if flags:  # official mode: manual review, flaky checks, a tampered channel
+        score = replace(score, integrity_flags=score.integrity_flags + flags)
+    # integrity counts hidden checks only
+    result = grading.finish(score, Outcome("graded"), 0 if public else len(report.tests))
+    executor.annotate(result, report)
     return result
 
 
@@ -262,28 +264,3 @@ def not_gradable_here(rubric: Rubric, score: Score, database: str, why: str | No
             )
         results.append(result)
     return replace(score, criteria=tuple(results))
-
-
-def _finish(
-    rubric: Rubric,
-    score: Any,
-    outcome: Outcome,
-    submission: Path,
-    staged: StagedSubmission | None,
-    options: GradeOptions,
-    timings: dict[str, float],
-    started_at: str,
-    reported: int,
-) -> dict[str, Any]:
-    return build_result(
-        rubric=rubric,
-        score=score,
-        outcome=outcome,
-        submission=submission,
-        staged=staged,
-        database=options.database,
-        mode=options.mode,
-        timings=timings,
-        started_at=started_at,
-        reported_checks=reported,
-    )

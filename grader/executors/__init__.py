@@ -1,7 +1,9 @@
 """Executors: where a rubric's checks run. One is chosen per grading by mode and lab kind.
 
-Each executor takes the staged submission and returns a :class:`~grader.executors.base.CheckRun`
-(the checks' report, timings and integrity flags), so the pipeline scores every mode the same way:
+Each executor has the interface of :class:`~grader.executors.base.Executor`: it takes a
+:class:`~grader.executors.base.RunRequest` and returns a :class:`~grader.executors.base.CheckRun`
+(the checks' report, timings and integrity flags), so the pipeline treats every mode alike.
+:func:`choose_executor` picks one by mode and lab kind:
 
 - :mod:`grader.executors.local`: a hardened child pytest process (``python -I``, scrubbed
   environment, the grader's own pytest configuration) running the hidden checks in process with
@@ -17,3 +19,51 @@ Each executor takes the staged submission and returns a :class:`~grader.executor
 Layering: executors import the engine (rubric, staging, scoring, result) and never the pipeline,
 the course tools, the instructors' tools or the CLI (``tests/grader/test_layers.py``).
 """
+
+from __future__ import annotations
+
+from grader.errors import UsageError
+from grader.executors.base import CheckRun, Executor, RunRequest
+from grader.rubric import Rubric
+
+__all__ = ["CheckRun", "Executor", "RunRequest", "choose_executor", "is_self_check"]
+
+
+def is_self_check(rubric: Rubric) -> bool:
+    """True in a copy of the course without the lab's hidden checks (the learners' edition)."""
+    return not rubric.hidden_dir.is_dir()
+
+
+def choose_executor(rubric: Rubric, mode: str, database: str, repeat: int = 1) -> Executor:
+    """The executor for ``rubric`` in ``mode``; a one-line UsageError for what cannot be done.
+
+    Refusals come before anything is staged: an unknown mode, ``--repeat`` outside official
+    mode, official mode without bubblewrap or root, on PostgreSQL, on the learners' edition or
+    for a notebook lab.
+    """
+    if mode not in ("local", "official"):
+        raise UsageError(f"Unknown grading mode {mode!r}: use 'local' or 'official'.")
+    if repeat != 1 and mode != "official":
+        raise UsageError("--repeat applies to official grading only; add --official.")
+    public = is_self_check(rubric)
+    if mode == "official":
+        if rubric.notebook is not None and not public:
+            raise UsageError(
+                f"{rubric.lab} is a notebook lab, graded by nbgrader, which official mode does not "
+                "run; grade it without --official (a separate, hardened local process)."
+            )
+        from grader.executors.official.runner import OfficialExecutor, check_official_request
+
+        check_official_request(database, public)
+        return OfficialExecutor()
+    if public:
+        from grader.executors.selfcheck import SelfCheckExecutor
+
+        return SelfCheckExecutor()
+    if rubric.notebook is not None:
+        from grader.executors.notebook.runner import NotebookExecutor
+
+        return NotebookExecutor()
+    from grader.executors.local import LocalExecutor
+
+    return LocalExecutor()

@@ -30,12 +30,14 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError, UsageError
-from grader.executors.local import CheckRun, CheckSet, run_checks
+from grader.executors.base import CheckRun
+from grader.executors.local import CheckSet, run_checks
 from grader.gatespec import LearnerTestsGate, RuffGate
 from grader.report import Report, TestOutcome
 from grader.rubric import Criterion, Rubric
@@ -102,29 +104,35 @@ def run_quality_gates(
     database: str = "sqlite",
     timeout: float | None = None,
     mode: str = "local",
+    concurrent: bool = False,
 ) -> GateRun:
-    """Run every gate criterion of ``rubric`` against ``staged`` (scratch space in ``work``)."""
+    """Run every gate criterion of ``rubric`` against ``staged`` (scratch space in ``work``).
+
+    With ``concurrent``, the gates run at the same time as one another (each in its own
+    ``work/gate-<id>`` folder and child process); their outcomes do not depend on it.
+    """
     started = time.monotonic()
-    outcomes: dict[str, TestOutcome] = {}
-    flags: list[str] = []
     limit = timeout if timeout is not None else float(rubric.timeout_seconds)
-    for criterion in gate_criteria(rubric):
-        check = criterion.checks[0]
-        gate = criterion.gate
+
+    def one(criterion: Criterion) -> tuple[TestOutcome, str | None]:
+        check, gate, scratch = criterion.checks[0], criterion.gate, work / f"gate-{criterion.id}"
         if isinstance(gate, RuffGate):
-            outcome = run_ruff(
-                check, ruff_config(rubric, gate), staged, work / f"gate-{criterion.id}"
-            )
-        elif mode != "local":
-            outcome = TestOutcome(check, "error", 0.0, MANUAL_REVIEW)
-            flags.append(f"{criterion.id}: needs manual review (learner tests, official mode)")
-        else:
-            assert isinstance(gate, LearnerTestsGate)
-            outcome = run_learner_tests(
-                check, gate, rubric, staged, work / f"gate-{criterion.id}", database, limit
-            )
-        outcomes[check] = outcome
-    return GateRun(outcomes, tuple(flags), time.monotonic() - started)
+            return run_ruff(check, ruff_config(rubric, gate), staged, scratch), None
+        if mode != "local":
+            flag = f"{criterion.id}: needs manual review (learner tests, official mode)"
+            return TestOutcome(check, "error", 0.0, MANUAL_REVIEW), flag
+        assert isinstance(gate, LearnerTestsGate)
+        return run_learner_tests(check, gate, rubric, staged, scratch, database, limit), None
+
+    criteria = gate_criteria(rubric)
+    if concurrent and len(criteria) > 1:
+        with ThreadPoolExecutor(len(criteria), thread_name_prefix="grader-gate") as pool:
+            done = list(pool.map(one, criteria))
+    else:
+        done = [one(criterion) for criterion in criteria]
+    outcomes = {c.checks[0]: outcome for c, (outcome, _) in zip(criteria, done, strict=True)}
+    flags = tuple(flag for _, flag in done if flag)
+    return GateRun(outcomes, flags, time.monotonic() - started)
 
 
 # ruff ------------------------------------------------------------------------------------------

@@ -32,15 +32,22 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
+if os.name == "posix":
+    import resource as _resource
+
+from grader.executors.base import CheckRun, RunRequest
 from grader.report import Job, Report, parse_report
 from grader.rubric import Rubric
+from grader.scoring import Score, score_report
 from grader.staging import StagedSubmission
 
 LOG_LIMIT_BYTES = 64 * 1024 * 1024
+JOB_MARK = "GRADER_JOB"  # in every local child's environment: which job its processes belong to
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -64,19 +71,6 @@ class CheckSet:
     coverage_omit: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CheckRun:
-    """What came back from the child. ``report`` is None if it wrote none (crash, kill)."""
-
-    report: Report | None
-    timed_out: bool
-    returncode: int | None
-    seconds: float
-    log_tail: str
-    # Official mode (grader.executors.official.runner): checks needing manual review, flaky checks.
-    integrity_flags: tuple[str, ...] = ()
-
-
 def _become_subreaper() -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
@@ -84,14 +78,26 @@ def _become_subreaper() -> None:
 
 
 def _limit_child() -> None:  # runs in the child between fork and exec
-    import resource
+    # Only C-level calls on a module imported at the top: the pipeline starts children from two
+    # threads at once (checks and gates), and a child forked from a threaded process must not
+    # take a lock (an import, say) that another thread held at the moment of the fork.
+    _resource.setrlimit(_resource.RLIMIT_FSIZE, (LOG_LIMIT_BYTES, LOG_LIMIT_BYTES))
+    _resource.setrlimit(_resource.RLIMIT_NOFILE, (1024, 1024))
 
-    resource.setrlimit(resource.RLIMIT_FSIZE, (LOG_LIMIT_BYTES, LOG_LIMIT_BYTES))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+def _marked(process: psutil.Process, mark: str) -> bool:
+    with contextlib.suppress(psutil.Error):
+        return process.environ().get(JOB_MARK) == mark
+    return False
 
 
-def kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """Kill ``proc``, its process group and every descendant, including re-parented ones."""
+def kill_tree(proc: subprocess.Popen[bytes], mark: str | None = None) -> None:
+    """Kill ``proc``, its process group and every descendant, including re-parented ones.
+
+    Orphans re-parented to this process (it is a subreaper) are all killed when ``mark`` is None;
+    with a ``mark``, only those whose environment carries it (``JOB_MARK``, inherited from the
+    child it was given to), so that a stage running at the same time keeps its processes.
+    """
     victims: list[psutil.Process] = []
     with contextlib.suppress(psutil.Error):
         victims = psutil.Process(proc.pid).children(recursive=True)
@@ -100,8 +106,11 @@ def kill_tree(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
     # Orphans re-parented to us (subreaper) are our children now, whatever session they made.
+    known = {victim.pid for victim in victims}
     with contextlib.suppress(psutil.Error):
-        victims += psutil.Process().children(recursive=True)
+        for orphan in psutil.Process().children(recursive=True):
+            if orphan.pid not in known and (mark is None or _marked(orphan, mark)):
+                victims.append(orphan)
     for victim in victims:
         with contextlib.suppress(psutil.Error):
             victim.kill()
@@ -192,6 +201,7 @@ def run_checks(
     job.write(job_file)
     log_file = work / "checks.log"
     env = child_environment(work, rubric, database_url_for(database, job_id))
+    env[JOB_MARK] = job_id
     limit = timeout if timeout is not None else rubric.timeout_seconds
     started = time.monotonic()
     with log_file.open("wb") as log:
@@ -211,7 +221,7 @@ def run_checks(
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            kill_tree(proc)  # also ends anything the checks left running in the background
+            kill_tree(proc, job_id)  # also ends what the checks left running behind
     return CheckRun(
         report=None if timed_out else parse_report(Path(job.report_file)),
         timed_out=timed_out,
@@ -219,3 +229,33 @@ def run_checks(
         seconds=time.monotonic() - started,
         log_tail=_tail(log_file),
     )
+
+
+class LocalExecutor:
+    """Local mode: the rubric's hidden checks in one hardened child process (:func:`run_checks`).
+
+    Its children are this process's own, each marked with its job's id, so the quality gates
+    can run beside the checks without either stage's clean-up touching the other's processes.
+    """
+
+    kind = "local"
+    runs_gates = True
+    gates_beside_checks = True
+
+    def prepare(self, request: RunRequest) -> None:
+        return None
+
+    def run(self, request: RunRequest) -> CheckRun:
+        return run_checks(
+            rubric=request.rubric,
+            staged=request.staged,
+            work=request.work,
+            database=request.database,
+            timeout=request.timeout,
+        )
+
+    def score(self, rubric: Rubric, report: Report) -> Score:
+        return score_report(rubric, report)
+
+    def annotate(self, result: dict[str, Any], report: Report) -> None:
+        return None

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError
-from grader.executors.local import CheckSet
+from grader.executors.base import CheckRun, RunRequest
+from grader.executors.local import CheckSet, run_checks
 from grader.report import Report
 from grader.rubric import Rubric
 from grader.scoring import CriterionResult, Score
@@ -38,11 +39,6 @@ class PublicChecks:
 
     check_set: CheckSet
     source: str
-
-
-def is_self_check(rubric: Rubric) -> bool:
-    """True in a copy of the course without the lab's hidden checks (the learners' edition)."""
-    return not rubric.hidden_dir.is_dir()
 
 
 def prepare_public_checks(lab_dir: Path, staged: Path) -> PublicChecks:
@@ -112,3 +108,36 @@ def public_summary(report: Report, source: str) -> dict[str, Any]:
         "failed": sum(t["outcome"] in ("failed", "error") for t in tests),
         "tests": tests,
     }
+
+
+class SelfCheckExecutor:
+    """The learners' edition: the lab's public tests in the hardened local child; every
+    criterion ``official_only`` (decided by the official grading), the tests' outcomes shown."""
+
+    kind = "selfcheck"
+    runs_gates = False
+    gates_beside_checks = False
+
+    def __init__(self) -> None:
+        self._public: PublicChecks | None = None
+
+    def prepare(self, request: RunRequest) -> None:
+        self._public = prepare_public_checks(request.lab_dir, request.staged.path)
+
+    def run(self, request: RunRequest) -> CheckRun:
+        assert self._public is not None, "prepare() first"
+        return run_checks(
+            rubric=request.rubric,
+            staged=request.staged,
+            work=request.work,
+            database=request.database,
+            timeout=request.timeout,
+            checks=self._public.check_set,
+        )
+
+    def score(self, rubric: Rubric, report: Report) -> Score:
+        return official_only(rubric)
+
+    def annotate(self, result: dict[str, Any], report: Report) -> None:
+        assert self._public is not None, "prepare() first"
+        result["public_checks"] = public_summary(report, self._public.source)

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from grader import report as protocol
 from grader.course.labgen import generate_lab
 from grader.errors import RubricError, UsageError
-from grader.executors.gates import run as gates
-from grader.executors.harness import protocol
-from grader.executors.local import CheckRun
+from grader.executors import gates
+from grader.executors.base import CheckRun
 from grader.gatespec import LearnerTestsGate, RuffGate
 from grader.report import Report
 from grader.rubric import Rubric, load_rubric

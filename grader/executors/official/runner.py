@@ -38,10 +38,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from grader.errors import UsageError
-from grader.executors.local import CheckRun, kill_tree
+from grader.executors.base import CheckRun, RunRequest
+from grader.executors.local import kill_tree
 from grader.executors.official.job import SERVER_PORT, OfficialJob
 from grader.executors.official.sandbox import (
     Limits,
@@ -55,6 +56,7 @@ from grader.executors.official.sandbox import (
 )
 from grader.report import Report, parse_report
 from grader.rubric import Rubric
+from grader.scoring import Score, score_report
 from grader.staging import StagedSubmission
 
 STATUS_LINE_LIMIT = 16 * 1024
@@ -378,3 +380,31 @@ def run_official_checks(
         )
     flags = tuple(watch.flags) + _trusted_flags(report_file)
     return CheckRun(report, False, returncode, seconds, log_tail, flags)
+
+
+class OfficialExecutor:
+    """Official mode: the project in a bubblewrap sandbox, verdicts decided by a trusted process
+    (:func:`run_official_checks`). Gates run after the checks, not beside them: the sandbox's
+    processes are not this process's to share out."""
+
+    kind = "official"
+    runs_gates = True
+    gates_beside_checks = False
+
+    def prepare(self, request: RunRequest) -> None:
+        return None
+
+    def run(self, request: RunRequest) -> CheckRun:
+        return run_official_checks(
+            rubric=request.rubric,
+            staged=request.staged,
+            work=request.work,
+            timeout=request.timeout,
+            repeat=request.repeat,
+        )
+
+    def score(self, rubric: Rubric, report: Report) -> Score:
+        return score_report(rubric, report)
+
+    def annotate(self, result: dict[str, Any], report: Report) -> None:
+        return None
