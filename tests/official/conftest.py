@@ -9,6 +9,7 @@ run in official mode.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import shutil
@@ -142,16 +143,38 @@ def host_ip() -> str | None:
     return None
 
 
+def _become_subreaper() -> None:
+    """Orphans of this process's descendants are re-parented to it, not to the host's init."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+# Set once for the test session: a sandbox process that outlives its grading, even one that
+# escaped its parent, then stays among this process's descendants, where survivors() looks.
+_become_subreaper()
+
+
 def survivors(marker: str, since: float) -> list[str]:
-    """Processes carrying ``marker`` in their command line, or running under a sandbox uid and
-    started after ``since`` (a sandbox process that outlived its grading)."""
+    """Processes carrying ``marker`` in their command line (anywhere on the machine), or our own
+    descendants that run under a sandbox uid and started after ``since`` (a sandbox process that
+    outlived its grading).
+
+    Descendants, not every process of a sandbox uid: other checkouts may be grading officially
+    on the same machine at the same time, on the same slot uids, and their sandboxes are theirs.
+    This process is a subreaper (above), so an orphan of our own grading cannot slip out of the
+    set of our descendants by being re-parented.
+    """
     found = []
     sandbox_uids = range(FIRST_UID, FIRST_UID + SLOTS)
+    ours = set()
+    with contextlib.suppress(psutil.Error):
+        ours = {child.pid for child in psutil.Process().children(recursive=True)}
     for proc in psutil.process_iter(["pid", "cmdline", "uids", "create_time"]):
         with contextlib.suppress(psutil.Error):
             cmdline = " ".join(proc.info["cmdline"] or [])
             uids = proc.info["uids"]
             late = (proc.info["create_time"] or 0) >= since
-            if marker in cmdline or (uids is not None and uids.real in sandbox_uids and late):
+            sandboxed = uids is not None and uids.real in sandbox_uids
+            if marker in cmdline or (proc.info["pid"] in ours and sandboxed and late):
                 found.append(f"{proc.info['pid']} uid={uids.real if uids else '?'} {cmdline[:120]}")
     return found
