@@ -100,14 +100,36 @@ def grade(session: nox.Session) -> None:
     session.run("python", "-m", "grader", "grade", *session.posargs, success_codes=[0, 1])
 
 
+# What `nox -s tests` runs and what it usually costs, said before it starts (BENCHMARKS.md has the
+# measured figures; update both together).
+TESTS_BANNER = """\
+The course's own tests: the starters' drift check, then pytest over tests/ on {workers} worker(s)
+(generator, grader, rubric proofs of every lab on SQLite and PostgreSQL, official-mode sandbox
+and attacks, instructors' tools, the site build and a real browser), then the reference
+project's own tests. On a 2-core machine this usually takes 25-35 minutes.
+Faster: `nox -s tests -- quick` skips everything marked slow (whole gradings, proofs, the
+sandbox): a few minutes. Any other words after `--` go to pytest (`-- -k lab04`, `-- -x`)."""
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The course's own tests: generator, grader, rubric proofs, schema, site build."""
+    """The course's own tests (`-- quick`: all but the slow ones, a few minutes)."""
     _install(session, "lab,docs,dev,authoring,instructor,browser,notebook")
+    args = list(session.posargs)
+    quick = "quick" in args
+    if quick:
+        args.remove("quick")
+        args += ["-m", "not slow"]
+    workers = os.environ.get("GRADER_TEST_WORKERS", "auto")
+    session.log(TESTS_BANNER.format(workers=os.cpu_count() if workers == "auto" else workers))
     session.run("python", "-m", "grader.course.labgen", "starters", "--check")
-    session.run("python", "-m", "pytest", "tests", *session.posargs)
-    session.chdir("solutions")
-    session.run("python", "-m", "pytest", "-q")
+    # -n: one worker per core; loadgroup keeps each module (and each lab's proof) on one worker.
+    session.run(
+        "python", "-m", "pytest", "tests", "-n", workers, "--dist", "loadgroup", *args
+    )  # fmt: skip
+    if not quick:
+        session.chdir("solutions")
+        session.run("python", "-m", "pytest", "-q")
 
 
 @nox.session

@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="official mode: run every check N times; disagreeing runs are flagged flaky",
     )
+    grade.add_argument(
+        "--serial",
+        action="store_true",
+        help="run the quality gates after the checks, not beside them (slower; same result)",
+    )
 
     sub.add_parser("list", help="list the labs that can be graded")
 
@@ -117,6 +122,7 @@ def _grade(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             mode="official" if args.official else "local",
             repeat=args.repeat,
+            concurrent=not args.serial,
         )
         result = grade_submission(lab_dir, submission, options)
         latest, history = default_result_paths(root, lab_dir.name, result["started_at"])

@@ -60,6 +60,9 @@ class GradeOptions:
     mode: str = "local"
     keep_workdir: Path | None = None  # for debugging a rubric: stage here and keep it
     repeat: int = 1  # official mode: runs of every check; disagreeing runs flag it flaky
+    # The quality gates beside the checks where the executor allows it; False: one after the
+    # other (slower, the same result: tests/grader/test_concurrent_stages.py compares them).
+    concurrent: bool = True
     postgres_unavailable: str | None = None
 
 
@@ -125,7 +128,7 @@ def grade_submission(
             grading.timings["stage"] = time.monotonic() - grading.t0
             return grading.finish(unscored(rubric), Outcome("error", str(exc), exc.stage))
         grading.timings["stage"] = time.monotonic() - grading.t0
-        run, gates = _run(executor, request, options.mode)
+        run, gates = _run(executor, request, options)
     grading.timings.update(run.timings)
     grading.timings["checks"] = run.seconds
     if gates is not None:
@@ -144,10 +147,13 @@ def _intake(grading: _Grading, work: Path) -> None:
     check_syntax(grading.staged)
 
 
-def _run(executor: Executor, request: RunRequest, mode: str) -> tuple[CheckRun, GateRun | None]:
+def _run(
+    executor: Executor, request: RunRequest, options: GradeOptions
+) -> tuple[CheckRun, GateRun | None]:
     """The executor's checks and, when the rubric has them, its quality gates.
 
-    Beside each other when the executor allows it (local mode), one after the other otherwise.
+    Beside each other when the executor allows it (local mode) and ``options.concurrent``, one
+    after the other otherwise.
     Gates count only when the checks produced a report with tests (a submission that cannot even
     start is an ``error`` already), so either way the outcome is the same.
     """
@@ -161,11 +167,12 @@ def _run(executor: Executor, request: RunRequest, mode: str) -> tuple[CheckRun, 
             work=request.work,
             database=request.database,
             timeout=request.timeout,
-            mode=mode,
-            concurrent=executor.gates_beside_checks,
+            mode=options.mode,
+            concurrent=beside,
         )
 
-    if executor.gates_beside_checks:
+    beside = executor.gates_beside_checks and options.concurrent
+    if beside:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-gates") as pool:
             pending = pool.submit(gates)
             run = executor.run(request)

@@ -15,6 +15,21 @@ from grader.result import validate_result
 from tests.support import ROOT
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``, as ``nox -s tests`` runs it), keep each test
+    module on one worker unless a test names its own ``xdist_group``.
+
+    Many modules build something expensive once (a module-scoped proof, a generated solution,
+    a cohort): on one worker they build it once. The rubric proofs name one group per lab and
+    database instead, so the slowest file of the suite spreads over every core. Runs before
+    xdist's own hook, which reads the group marks.
+    """
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__ if item.module else "_"))
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

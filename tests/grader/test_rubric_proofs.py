@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.course.proving import prove_lab
+from grader.course.proving import Proof, prove_lab
 from grader.pipeline import GradeOptions
 from grader.result import validate_result
 from tests.support import ROOT, postgres_url
@@ -18,19 +18,31 @@ LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.tom
 pytestmark = pytest.mark.slow
 
 
+def _per_lab(lab: str, database: str) -> pytest.param:
+    """One parameter per lab, in an xdist group of its own: each proof runs on whichever core is
+    free (tests/conftest.py), and the tests that read the same proof share its worker."""
+    return pytest.param(lab, id=lab, marks=pytest.mark.xdist_group(f"proof-{lab}-{database}"))
+
+
 @pytest.fixture(scope="module")
-def sqlite_proofs():
-    """Each lab proven once on SQLite; several tests read the same gradings."""
-    return {lab: prove_lab(ROOT, lab, GradeOptions(database="sqlite")) for lab in LABS}
+def sqlite_proofs() -> dict[str, Proof]:
+    """Each lab proven at most once per worker on SQLite, when a test first asks for it."""
+    return {}
+
+
+def _sqlite_proof(proofs: dict[str, Proof], lab: str) -> Proof:
+    if lab not in proofs:
+        proofs[lab] = prove_lab(ROOT, lab, GradeOptions(database="sqlite"))
+    return proofs[lab]
 
 
 def test_there_are_labs_to_prove():
     assert "lab01" in LABS
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", [_per_lab(lab, "sqlite") for lab in LABS])
 def test_rubric_proven_on_sqlite(lab, sqlite_proofs):
-    proof = sqlite_proofs[lab]
+    proof = _sqlite_proof(sqlite_proofs, lab)
     assert proof.ok, "\n".join(proof.problems)
     for result in proof.results.values():
         validate_result(result)
@@ -40,7 +52,7 @@ def test_rubric_proven_on_sqlite(lab, sqlite_proofs):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", [_per_lab(lab, "postgres") for lab in LABS])
 def test_rubric_proven_on_postgres(lab):
     url = postgres_url()
     if url is None:
@@ -50,9 +62,10 @@ def test_rubric_proven_on_postgres(lab):
     assert proof.results["solution"]["environment"]["database"] == "postgresql"
 
 
+@pytest.mark.xdist_group("proof-lab01-sqlite")
 def test_mutant_feedback_names_the_problem(sqlite_proofs):
     """A mutant's failing criterion carries the rubric's advice and what the check observed."""
-    proof = sqlite_proofs["lab01"]
+    proof = _sqlite_proof(sqlite_proofs, "lab01")
     result = proof.results["mutant:health-ignores-database"]
     (failed,) = [c for c in result["criteria"] if c["status"] == "failed"]
     assert failed["id"] == "health-degraded"
