@@ -28,8 +28,8 @@ The digest covers ``solutions/`` and the generator's code, so an unchanged refer
 one pass of hashing and a change is picked up by the next build; each lab folder is written under a
 temporary name and renamed into place, so builds running at the same time never see half a tree.
 Without ``solutions/labs.toml`` (the learners' edition) nothing is generated, and an include of a
-lab's solution fails the strict build. ``grader.course.curriculum`` checks where such includes may
-sit.
+lab's solution fails the strict build. ``grader.course.curriculum.day_pages`` checks where such
+includes may sit.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 - :mod:`grader.course.labgen`: generates every lab's starter from the one reference project in
   ``solutions/`` (lab markers).
-- :mod:`grader.course.curriculum`: the hour-by-hour agenda, parsed, checked and rendered.
+- :mod:`grader.course.curriculum`: the hour-by-hour agenda, parsed (``parse``), checked
+  (``check``, ``day_pages``) and rendered (``render``).
 - :mod:`grader.course.docs_sync`: tables generated from rubric files into the pages.
 - :mod:`grader.course.traceability`: outcome ↔ hour ↔ lab ↔ criterion coverage.
 - :mod:`grader.course.proving` and :mod:`grader.course.mutants`: rubric proofs (solution,
