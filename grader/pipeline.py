@@ -21,6 +21,7 @@ The gates' outcomes count only when the checks produced a report, exactly as whe
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from typing import Any
 from grader.errors import RubricError, SubmissionError
 from grader.executors import CheckRun, Executor, RunRequest, choose_executor, is_self_check
 from grader.executors.gates import GateRun, check_gate_tools, gate_criteria, run_quality_gates
-from grader.pgcluster import ClusterUnavailable, throwaway_cluster
+from grader.pgcluster import ClusterUnavailable, throwaway_cluster, warm_cluster
 from grader.result import Outcome, build_result, utc_now
 from grader.rubric import Rubric, load_rubric
 from grader.scoring import CriterionResult, Score, unscored
@@ -229,8 +230,13 @@ def _conclude(
 def _grade_auto(
     lab_dir: Path, submission: Path, options: GradeOptions, rubric: Rubric
 ) -> dict[str, Any]:
-    """``--database auto``: a throwaway PostgreSQL cluster when the rubric needs PostgreSQL and
-    one can be started here, SQLite otherwise (official mode and the learners' edition: SQLite)."""
+    """``--database auto``: PostgreSQL when the rubric needs it and a cluster can be had here,
+    SQLite otherwise (official mode and the learners' edition: SQLite).
+
+    The cluster is this user's warm one (:func:`grader.pgcluster.warm_cluster`: started on
+    demand, kept between gradings, stopped after idle) when the lab sits in a course checkout,
+    unless ``GRADER_PG_WARM=0``; else, or when the warm one cannot start, a throwaway cluster.
+    """
     needs_postgres = (
         options.mode == "local"
         and not is_self_check(rubric)
@@ -238,6 +244,13 @@ def _grade_auto(
     )
     if not needs_postgres:
         return grade_submission(lab_dir, submission, replace(options, database="sqlite"))
+    course_root = lab_dir.resolve().parent.parent
+    if (course_root / "labs").is_dir() and os.environ.get("GRADER_PG_WARM", "1") != "0":
+        try:
+            with warm_cluster(course_root) as url:
+                return grade_submission(lab_dir, submission, replace(options, database=url))
+        except ClusterUnavailable:
+            pass  # e.g. the checkout is not readable by the postgres account: a throwaway one
     try:
         with throwaway_cluster() as url:
             return grade_submission(lab_dir, submission, replace(options, database=url))

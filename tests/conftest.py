@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,10 @@ from grader.course.labgen import generate_lab
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
 from tests.support import ROOT
+
+# Gradings with --database auto keep a warm PostgreSQL cluster under .grader/; in the course's
+# own tests it stops soon after the last one, not ten minutes after the suite has ended.
+os.environ.setdefault("GRADER_PG_IDLE", "20")
 
 
 @pytest.hookimpl(tryfirst=True)
