@@ -26,7 +26,7 @@ from grader.rubric import Rubric
 from grader.scoring import Score
 from grader.staging import StagedSubmission
 
-SCHEMA_VERSION = "1.1"  # 1.1: official_only criteria, public_checks
+SCHEMA_VERSION = "1.2"  # 1.1: official_only criteria, public_checks; 1.2: override
 SCHEMA_PATH = Path(__file__).parent / "schema" / "result.schema.json"
 STATUSES = ("graded", "error", "timeout")
 

@@ -26,7 +26,7 @@ def test_schema_is_valid_draft_2020_12():
 
 def test_a_real_result_validates(graded):
     validate_result(graded)
-    assert graded["schema_version"] == "1.1"
+    assert graded["schema_version"] == "1.2"
     assert graded["submission"]["digest"].startswith("sha256:")
 
 

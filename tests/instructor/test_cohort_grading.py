@@ -6,6 +6,7 @@ processes); tests that change something work on copies of its gradebook and subm
 
 from __future__ import annotations
 
+import csv
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -302,6 +303,12 @@ def test_publish_writes_private_feedback_lms_csv_and_public_aggregates(
     canvas = (out / "canvas-lab01.csv").read_text().splitlines()
     assert canvas[0].endswith('(4242)"') or canvas[0].endswith("(4242)")
     assert "Learner hal,,hal,,A," in canvas  # on the roster, nothing submitted: left blank
+    (gus_row,) = [row for row in canvas if ",gus," in row]
+    assert gus_row.endswith(",")  # could not be graded: blank in the LMS, never a 0
+    status = {r["learner_id"]: r for r in csv.DictReader((out / "status-lab01.csv").open())}
+    assert (status["gus"]["status"], status["gus"]["points"]) == ("error", "")
+    assert "unsafe path" in status["gus"]["message"]
+    assert "NOT GRADED, blank in the LMS file: 1 learner(s)" in done.stdout
     public = (out / "public" / "cohort-lab01.md").read_text()
     assert "Learners graded: 6" in public
     assert "Submissions that could not be graded: 1" in public

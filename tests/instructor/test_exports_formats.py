@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -169,3 +170,83 @@ def test_export_refuses_a_file_that_is_not_a_result(tmp_path: Path) -> None:
     done = grader_cli("export", "junit", str(bad))
     assert done.returncode == 2
     assert "is not a grader result document" in done.stderr
+
+
+# Exports that agree (issue 13, item 6) --------------------------------------------------------
+
+
+def test_an_override_shows_in_the_published_result_and_in_junit() -> None:
+    from grader.instructors.exports.published import published_document
+    from grader.result import validate_result
+
+    result = make_result(["health-ok"])  # graded 80/100
+    view = _grade_view(LearnerInfo("ann", "Ann", "a@x.org"), result, override=95)
+    document = published_document(view)
+    validate_result(document)
+    assert document["score"]["points"] == 95
+    assert document["score"]["percent"] == 95.0
+    assert document["override"] == {"points": 95, "graded_points": 80, "reason": "r", "by": None}
+    assert result["score"]["points"] == 80  # the gradebook's own document is left as it was
+    props = {
+        p.get("name"): p.get("value")
+        for p in ET.fromstring(to_junit(document)).iter("property")
+    }
+    assert props["score"] == "95/100"
+    assert props["override_graded_points"] == "80"
+    plain = _grade_view(LearnerInfo("bob", "Bob", "b@x.org"), result)
+    assert published_document(plain) is result  # no override: nothing added
+
+
+def test_a_submission_that_could_not_be_graded_is_blank_in_the_lms_file_never_zero() -> None:
+    ann = LearnerInfo("ann", "Ann", "a@x.org")
+    bob = LearnerInfo("bob", "Bob", "b@x.org")
+    cat = LearnerInfo("cat", "Cat", "c@x.org")
+    errored = make_result(status="error", message="Syntax error in config/urls.py, line 3")
+    timed_out = make_result(status="timeout", message="took too long")
+    grades = [
+        _grade_view(ann, errored),
+        _grade_view(bob, timed_out, override=70),  # an instructor decided: that counts
+        _grade_view(cat, make_result(["health-ok"])),
+    ]
+    rows = list(csv.reader(io.StringIO(canvas_csv([ann, bob, cat], grades, "Lab 01", 100))))
+    assert [row[-1] for row in rows[2:]] == ["", "70", "80"]
+
+
+def test_the_status_file_says_why_a_cell_is_blank_and_flags_identical_submissions() -> None:
+    from grader.instructors.cohort.publish import status_csv
+    from grader.instructors.exports.published import identical_submissions
+
+    errored = make_result(status="error", message="Syntax error in config/urls.py, line 3")
+    views = [
+        _grade_view(LearnerInfo("ann", "Ann", "a@x.org"), errored),
+        _grade_view(LearnerInfo("bob", "Bob", "b@x.org"), make_result(["health-ok"])),
+        _grade_view(LearnerInfo("cat", "Cat", "c@x.org"), make_result(["health-ok"])),
+    ]
+    same = [views[0], *(replace(v, submission_digest="sha256:same") for v in views[1:])]
+    assert identical_submissions(same) == [("sha256:same", ["bob", "cat"])]
+    assert identical_submissions(views[:1]) == []
+    rows = list(csv.DictReader(io.StringIO(status_csv(same))))
+    assert [(r["learner_id"], r["status"], r["points"]) for r in rows] == [
+        ("ann", "error", ""),
+        ("bob", "graded", "80"),
+        ("cat", "graded", "80"),
+    ]
+    assert rows[0]["message"].startswith("Syntax error")
+    assert (rows[1]["identical_to"], rows[2]["identical_to"], rows[0]["identical_to"]) == (
+        "cat",
+        "bob",
+        "",
+    )
+
+
+def test_junit_for_an_errored_submission_counts_each_case_once() -> None:
+    errored = ET.fromstring(to_junit(make_result(status="error", message="no manage.py")))
+    suite = errored.find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert (suite.get("errors"), suite.get("failures"), suite.get("skipped")) == (
+        str(len(cases)),
+        "0",
+        "0",
+    )
+    assert all(len(case) == 1 and case[0].tag == "error" for case in cases)

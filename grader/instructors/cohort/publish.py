@@ -2,20 +2,29 @@
 
 Private (for the instructor to deliver, each learner's to that learner only): ``feedback/<id>.md``
 and ``.html``, ``junit/<id>.xml``, ``results/<id>.json`` (the result document), and the Canvas
-import CSV. Public: ``public/cohort-<lab>.md``, the aggregates page (counts and means only, see
+import CSV; for the instructor only, ``status-<lab>.csv`` (every learner's grading status, and
+the learners whose submissions are identical). Every export shows the grade that counts: an
+override is applied to all of them alike
+(:func:`~grader.instructors.exports.published.published_document`). Public:
+``public/cohort-<lab>.md``, the aggregates page (counts and means only, see
 :mod:`grader.instructors.exports.aggregates`), also written to ``site_page`` when given.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from grader.instructors.exports.aggregates import MIN_LEARNERS, aggregates_markdown, lab_stats
 from grader.instructors.exports.canvas import assignment_column, canvas_csv
 from grader.instructors.exports.feedback import Override, to_html, to_markdown
 from grader.instructors.exports.junit import to_junit
-from grader.instructors.gradebook import Gradebook
+from grader.instructors.exports.published import identical_submissions, published_document
+from grader.instructors.exports.text import csv_cell
+from grader.instructors.gradebook import Gradebook, GradeView
 
 
 def _write(path: Path, text: str) -> Path:
@@ -52,8 +61,9 @@ def publish_lab(
             out / "feedback" / f"{g.learner.id}.html",
             to_html(g.document, learner=name, override=override),
         )
-        _write(out / "junit" / f"{g.learner.id}.xml", to_junit(g.document))
-        _write(out / "results" / f"{g.learner.id}.json", json.dumps(g.document, indent=2) + "\n")
+        document = published_document(g)
+        _write(out / "junit" / f"{g.learner.id}.xml", to_junit(document))
+        _write(out / "results" / f"{g.learner.id}.json", json.dumps(document, indent=2) + "\n")
     if grades:
         written += [
             ("feedback (private)", out / "feedback"),
@@ -67,6 +77,13 @@ def publish_lab(
         )
         csv_text = canvas_csv(gradebook.learners(), grades, column, first["score"]["max_points"])
         written.append(("canvas (private)", _write(out / f"canvas-{lab}.csv", csv_text)))
+        status = _write(out / f"status-{lab}.csv", status_csv(grades))
+        written.append(("grading status (instructor)", status))
+        ungraded = sum(g.status != "graded" and g.override_points is None for g in grades)
+        if ungraded:
+            written.append((f"NOT GRADED, blank in the LMS file: {ungraded} learner(s)", status))
+        for digest, ids in identical_submissions(grades):
+            written.append((f"IDENTICAL SUBMISSIONS ({digest[:19]}…): {', '.join(ids)}", status))
     stats = lab_stats(grades)
     if stats is not None:
         page = aggregates_markdown(stats, min_learners=min_learners or MIN_LEARNERS)
@@ -74,3 +91,27 @@ def publish_lab(
         if site_page is not None:
             written.append(("aggregates (public)", _write(site_page, page)))
     return written
+
+
+def status_csv(grades: Sequence[GradeView]) -> str:
+    """Every graded learner's status: the LMS file cannot say that a blank cell means "could
+    not be graded" (a column there would become an assignment), so this file does."""
+    identical = {i: ids for _, ids in identical_submissions(grades) for i in ids}
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        ["learner_id", "status", "points", "max_points", "overridden", "identical_to", "message"]
+    )
+    for g in grades:
+        writer.writerow(
+            [
+                csv_cell(g.learner.id),
+                g.status,
+                "" if g.status != "graded" and g.override_points is None else g.points,
+                g.max_points,
+                "yes" if g.override_points is not None else "",
+                csv_cell(" ".join(i for i in identical.get(g.learner.id, []) if i != g.learner.id)),
+                csv_cell(str(g.document.get("message") or "")[:300]),
+            ]
+        )
+    return out.getvalue()

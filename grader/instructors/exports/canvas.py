@@ -9,7 +9,11 @@ User ID. An assignment column named ``Name (12345)`` updates Canvas assignment 1
 without an id creates a new assignment on import.
 
 Scores are the current grades (an instructor override counts). A learner on the roster without a
-grade gets an empty cell, which Canvas leaves unchanged rather than setting to zero.
+grade, and one whose submission could not be graded (status ``error`` or ``timeout``, with no
+override), gets an empty cell, which Canvas leaves unchanged rather than setting to zero: a
+submission the grader could not grade is never a 0 in the LMS. Why a cell is empty is in
+``status-<lab>.csv`` beside it (:func:`grader.instructors.cohort.publish.status_csv`): a status
+column here would be imported by Canvas as one more assignment.
 """
 
 from __future__ import annotations
@@ -53,7 +57,12 @@ def canvas_csv(
                 csv_cell(sis_user or ""),
                 csv_cell(learner.sis_login_id or ""),
                 csv_cell(learner.section or ""),
-                "" if grade is None else grade.points,
+                "" if grade is None or not _counts(grade) else grade.points,
             ]
         )
     return out.getvalue()
+
+
+def _counts(grade: GradeView) -> bool:
+    """Whether ``grade`` is a score to import: graded, or set by an instructor's override."""
+    return grade.status == "graded" or grade.override_points is not None

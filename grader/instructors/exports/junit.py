@@ -3,8 +3,9 @@
 A passed criterion is a plain test case; a failed one carries ``<failure>`` with the rubric's
 advice as the message and the observed detail and check outcomes as the body; a criterion that
 could not be checked (``not_run``, ``official_only``) is ``<skipped>``; a submission that could
-not be graded at all adds ``<error>`` to each case with the grader's message. Scores and the
-rubric identity are ``<properties>`` of the suite.
+not be graded at all adds ``<error>`` to each case with the grader's message, and then counts
+every case as an error and none as failed or skipped (each case is counted once, as JUnit
+readers expect). Scores, an override and the rubric identity are ``<properties>`` of the suite.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ def to_junit(result: dict[str, Any], *, suite_name: str | None = None) -> str:
     """The JUnit XML document (UTF-8 text with an XML declaration) for ``result``."""
     lab = result["lab"]
     criteria = result["criteria"]
-    failures = sum(c["status"] == "failed" for c in criteria)
-    skipped = sum(c["status"] in ("not_run", "official_only") for c in criteria)
-    errors = len(criteria) if result["status"] != "graded" else 0
+    graded = result["status"] == "graded"
+    failures = sum(c["status"] == "failed" for c in criteria) if graded else 0
+    skipped = sum(c["status"] in ("not_run", "official_only") for c in criteria) if graded else 0
+    errors = 0 if graded else len(criteria)
     seconds = float(result["timings"].get("total", 0.0))
     name = suite_name or f"{lab['id']}: {lab['title']}"
     suites = ET.Element(
@@ -54,6 +56,14 @@ def to_junit(result: dict[str, Any], *, suite_name: str | None = None) -> str:
         ("grader_version", result["grader"]["version"]),
     ):
         ET.SubElement(properties, "property", name=key, value=xml_safe(value))
+    override = result.get("override")
+    if override:
+        for key, value in (
+            ("override_graded_points", str(override["graded_points"])),
+            ("override_reason", override["reason"]),
+            ("override_by", override["by"] or ""),
+        ):
+            ET.SubElement(properties, "property", name=key, value=xml_safe(value))
     for c in criteria:
         duration = sum(t["duration"] for t in c["tests"])
         case = ET.SubElement(
