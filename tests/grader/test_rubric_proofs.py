@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from grader.course.proving import Proof, prove_lab
+from grader.course.proving import prove_lab
 from grader.pipeline import GradeOptions
 from grader.result import validate_result
-from tests.support import ROOT, postgres_url
+from tests.support import ROOT, postgres_url, shared_proof
 
 LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.toml"))
 
@@ -24,16 +24,10 @@ def _per_lab(lab: str, database: str) -> pytest.param:
     return pytest.param(lab, id=lab, marks=pytest.mark.xdist_group(f"proof-{lab}-{database}"))
 
 
-@pytest.fixture(scope="module")
-def sqlite_proofs() -> dict[str, Proof]:
-    """Each lab proven at most once per worker on SQLite, when a test first asks for it."""
-    return {}
-
-
-def _sqlite_proof(proofs: dict[str, Proof], lab: str) -> Proof:
-    if lab not in proofs:
-        proofs[lab] = prove_lab(ROOT, lab, GradeOptions(database="sqlite"))
-    return proofs[lab]
+@pytest.fixture
+def sqlite_proof(tmp_path_factory: pytest.TempPathFactory):
+    """A lab's proof on SQLite, computed once per test session (tests.support.shared_proof)."""
+    return lambda lab: shared_proof(tmp_path_factory, lab, database="sqlite")
 
 
 def test_there_are_labs_to_prove():
@@ -41,8 +35,8 @@ def test_there_are_labs_to_prove():
 
 
 @pytest.mark.parametrize("lab", [_per_lab(lab, "sqlite") for lab in LABS])
-def test_rubric_proven_on_sqlite(lab, sqlite_proofs):
-    proof = _sqlite_proof(sqlite_proofs, lab)
+def test_rubric_proven_on_sqlite(lab, sqlite_proof):
+    proof = sqlite_proof(lab)
     assert proof.ok, "\n".join(proof.problems)
     for result in proof.results.values():
         validate_result(result)
@@ -63,9 +57,9 @@ def test_rubric_proven_on_postgres(lab):
 
 
 @pytest.mark.xdist_group("proof-lab01-sqlite")
-def test_mutant_feedback_names_the_problem(sqlite_proofs):
+def test_mutant_feedback_names_the_problem(sqlite_proof):
     """A mutant's failing criterion carries the rubric's advice and what the check observed."""
-    proof = _sqlite_proof(sqlite_proofs, "lab01")
+    proof = sqlite_proof("lab01")
     result = proof.results["mutant:health-ignores-database"]
     (failed,) = [c for c in result["criteria"] if c["status"] == "failed"]
     assert failed["id"] == "health-degraded"
