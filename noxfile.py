@@ -124,8 +124,10 @@ def tests(session: nox.Session) -> None:
     session.log(TESTS_BANNER.format(workers=os.cpu_count() if workers == "auto" else workers))
     session.run("python", "-m", "grader.course.labgen", "starters", "--check")
     # -n: one worker per core; loadgroup keeps each module (and each lab's proof) on one worker.
+    # --durations: the slowest tests, so a CI log shows where the time went.
     session.run(
-        "python", "-m", "pytest", "tests", "-n", workers, "--dist", "loadgroup", *args
+        "python", "-m", "pytest", "tests", "-n", workers, "--dist", "loadgroup",
+        "--durations=20", *args,
     )  # fmt: skip
     if not quick:
         session.chdir("solutions")
