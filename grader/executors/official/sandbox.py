@@ -49,6 +49,7 @@ from typing import IO, Any
 import psutil
 
 from grader.errors import UsageError
+from grader.executors.official.keyrings import clear_uid_keyrings, join_fresh_session_keyring
 
 FIRST_UID = 20001
 SLOTS = 32
@@ -185,7 +186,8 @@ def job_slot(deadline: float) -> Iterator[int]:
     The lock lives in a root-only folder at a fixed path (not ``$TMPDIR``, which differs between
     processes: two graders must agree on which uids are taken). The kernel releases the lock if
     the grader dies, so a crashed run never blocks a slot. Leftover processes of the uid are
-    killed on entry and exit.
+    killed, and its keyrings emptied (:mod:`grader.executors.official.keyrings`), on entry and
+    exit.
     """
     folder = SLOT_DIR if SLOT_DIR.parent.is_dir() else Path(tempfile.gettempdir()) / SLOT_DIR.name
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -200,9 +202,11 @@ def job_slot(deadline: float) -> Iterator[int]:
             uid = FIRST_UID + slot
             try:
                 kill_uid(uid)
+                clear_uid_keyrings(uid)  # nothing of an earlier job's keys reaches this one
                 yield uid
             finally:
                 kill_uid(uid)
+                clear_uid_keyrings(uid)
                 handle.close()  # releases the lock
             return
         if time.monotonic() > deadline:
@@ -358,6 +362,8 @@ def limit_sandbox(limits: Limits) -> None:
     # Die with the grader: without this, a killed grader would leave bwrap (and the sandbox)
     # running; --die-with-parent only ties the sandbox to bwrap.
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    # A new, empty session keyring: the grader's own (a service's, a login's) is never inherited.
+    join_fresh_session_keyring()
     for name, value in (
         ("RLIMIT_CPU", limits.cpu_seconds),
         ("RLIMIT_AS", limits.address_space),
