@@ -106,7 +106,7 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 def _start(bindir: Path, account: pwd.struct_passwd | None, folder: Path) -> str:
     """initdb and start a cluster in ``folder``; its URL. Raises ClusterUnavailable."""
-    data, log = folder / "data", folder / "server.log"
+    data = folder / "data"
     env = {**os.environ, "LC_ALL": "C.UTF-8", "TZ": "UTC"}
     try:
         done = subprocess.run(
@@ -118,11 +118,21 @@ def _start(bindir: Path, account: pwd.struct_passwd | None, folder: Path) -> str
         if done.returncode != 0:
             why = (done.stderr or done.stdout).strip()[-300:]
             raise ClusterUnavailable(f"initdb failed: {why}")
-        port = _free_port()
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
+    except subprocess.TimeoutExpired:
+        raise ClusterUnavailable(f"PostgreSQL did not start within {START_TIMEOUT} s") from None
+    return _serve(bindir, account, folder)
+
+
+def _serve(bindir: Path, account: pwd.struct_passwd | None, folder: Path) -> str:
+    """Start the initialised cluster in ``folder`` on a free port; its URL (ClusterUnavailable)."""
+    data, log = folder / "data", folder / "server.log"
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "TZ": "UTC"}
+    port = _free_port()
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    try:
         done = subprocess.run(
             _command(account, bindir / "pg_ctl", "-D", str(data), "-o", options, "-l", str(log),
                      "-w", "-t", str(START_TIMEOUT), "start"),
@@ -265,7 +275,7 @@ def warm_cluster(
                     shutil.rmtree(folder / "data", ignore_errors=True)
                     url = _start(bindir, account, folder)
                 else:
-                    url = _restart(bindir, account, folder)
+                    url = _serve(bindir, account, folder)
                 url_file.write_text(url + "\n")
                 _start_reaper(folder, idle)
             fcntl.flock(lease, fcntl.LOCK_SH)  # taken before the start lock is let go
@@ -274,29 +284,6 @@ def warm_cluster(
             yield url
         finally:
             stamp.touch()  # the idle time counts from the end of the last grading
-
-
-def _restart(bindir: Path, account: pwd.struct_passwd | None, folder: Path) -> str:
-    """Start an existing cluster's data folder again, on a free port; its URL."""
-    data, log = folder / "data", folder / "server.log"
-    port = _free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    env = {**os.environ, "LC_ALL": "C.UTF-8", "TZ": "UTC"}
-    try:
-        done = subprocess.run(
-            _command(account, bindir / "pg_ctl", "-D", str(data), "-o", options, "-l", str(log),
-                     "-w", "-t", str(START_TIMEOUT), "start"),
-            capture_output=True, text=True, env=env, timeout=START_TIMEOUT + 10, check=False,
-            cwd=folder,
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        raise ClusterUnavailable(f"PostgreSQL did not start within {START_TIMEOUT} s") from None
-    if done.returncode != 0:
-        raise ClusterUnavailable(f"the server did not start: {_tail(log) or done.stderr.strip()}")
-    return f"postgres://{SUPERUSER}@127.0.0.1:{port}/postgres"
 
 
 def reap(folder: Path, idle: float) -> int:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from grader.report import Report
 from grader.rubric import Rubric
-from grader.scoring import Score
+from grader.scoring import Score, score_report
 from grader.staging import StagedSubmission
 
 
@@ -75,3 +75,27 @@ class Executor(Protocol):
 
     def annotate(self, result: dict[str, Any], report: Report) -> None:
         """Add executor-specific members to a graded result (the public checks' summary)."""
+
+
+class RubricExecutor:
+    """What most executors share: nothing to prepare, the rubric's own scoring, nothing to add.
+
+    A subclass sets the three class attributes and defines :meth:`run`; it overrides the other
+    methods only where it differs (the notebook executor prepares, the self-check scores).
+    """
+
+    kind = "rubric"
+    runs_gates = True
+    gates_beside_checks = False
+
+    def prepare(self, request: RunRequest) -> None:
+        return None
+
+    def run(self, request: RunRequest) -> CheckRun:
+        raise NotImplementedError
+
+    def score(self, rubric: Rubric, report: Report) -> Score:
+        return score_report(rubric, report)
+
+    def annotate(self, result: dict[str, Any], report: Report) -> None:
+        return None

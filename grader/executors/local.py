@@ -32,7 +32,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
@@ -40,10 +39,9 @@ import psutil
 if os.name == "posix":
     import resource as _resource
 
-from grader.executors.base import CheckRun, RunRequest
-from grader.report import Job, Report, parse_report
+from grader.executors.base import CheckRun, RubricExecutor, RunRequest
+from grader.report import Job, parse_report
 from grader.rubric import Rubric
-from grader.scoring import Score, score_report
 from grader.staging import StagedSubmission
 
 LOG_LIMIT_BYTES = 64 * 1024 * 1024
@@ -231,7 +229,7 @@ def run_checks(
     )
 
 
-class LocalExecutor:
+class LocalExecutor(RubricExecutor):
     """Local mode: the rubric's hidden checks in one hardened child process (:func:`run_checks`).
 
     Its children are this process's own, each marked with its job's id, so the quality gates
@@ -242,9 +240,6 @@ class LocalExecutor:
     runs_gates = True
     gates_beside_checks = True
 
-    def prepare(self, request: RunRequest) -> None:
-        return None
-
     def run(self, request: RunRequest) -> CheckRun:
         return run_checks(
             rubric=request.rubric,
@@ -253,9 +248,3 @@ class LocalExecutor:
             database=request.database,
             timeout=request.timeout,
         )
-
-    def score(self, rubric: Rubric, report: Report) -> Score:
-        return score_report(rubric, report)
-
-    def annotate(self, result: dict[str, Any], report: Report) -> None:
-        return None

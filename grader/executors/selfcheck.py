@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SubmissionError
-from grader.executors.base import CheckRun, RunRequest
+from grader.executors.base import CheckRun, RubricExecutor, RunRequest
 from grader.executors.local import CheckSet, run_checks
 from grader.report import Report
 from grader.rubric import Rubric
@@ -110,7 +110,7 @@ def public_summary(report: Report, source: str) -> dict[str, Any]:
     }
 
 
-class SelfCheckExecutor:
+class SelfCheckExecutor(RubricExecutor):
     """The learners' edition: the lab's public tests in the hardened local child; every
     criterion ``official_only`` (decided by the official grading), the tests' outcomes shown."""
 

@@ -33,11 +33,10 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from grader.errors import RubricError, SubmissionError
-from grader.executors.base import CheckRun, RunRequest
+from grader.executors.base import CheckRun, RubricExecutor, RunRequest
 from grader.executors.local import (
     _become_subreaper,
     _limit_child,
@@ -49,9 +48,8 @@ from grader.executors.local import (
 from grader.executors.notebook import PROJECT_ROOT_ENV, STUDENT_ID, course_root_of, source_notebook
 from grader.executors.notebook.cells import NotebookError, read_notebook
 from grader.executors.notebook.course import tools_path
-from grader.report import Report, parse_report
+from grader.report import parse_report
 from grader.rubric import Rubric
-from grader.scoring import Score, score_report
 from grader.staging import StagedSubmission
 
 CELL_TIMEOUT = 60  # seconds one cell may run before nbgrader interrupts it
@@ -200,7 +198,7 @@ def run_notebook_checks(
     return NotebookRun(run, _read_timings(work / "timings.json"))
 
 
-class NotebookExecutor:
+class NotebookExecutor(RubricExecutor):
     """Notebook labs: nbgrader's generate and autograde in a hardened child
     (:func:`run_notebook_checks`); the run's timings name nbgrader's steps."""
 
@@ -220,9 +218,3 @@ class NotebookExecutor:
             timeout=request.timeout,
         )
         return replace(done.run, timings={**done.run.timings, **done.timings})
-
-    def score(self, rubric: Rubric, report: Report) -> Score:
-        return score_report(rubric, report)
-
-    def annotate(self, result: dict[str, Any], report: Report) -> None:
-        return None

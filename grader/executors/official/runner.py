@@ -38,10 +38,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from grader.errors import UsageError
-from grader.executors.base import CheckRun, RunRequest
+from grader.executors.base import CheckRun, RubricExecutor, RunRequest
 from grader.executors.local import kill_tree
 from grader.executors.official.job import SERVER_PORT, OfficialJob
 from grader.executors.official.sandbox import (
@@ -56,7 +56,6 @@ from grader.executors.official.sandbox import (
 )
 from grader.report import Report, parse_report
 from grader.rubric import Rubric
-from grader.scoring import Score, score_report
 from grader.staging import StagedSubmission
 
 STATUS_LINE_LIMIT = 16 * 1024
@@ -382,7 +381,7 @@ def run_official_checks(
     return CheckRun(report, False, returncode, seconds, log_tail, flags)
 
 
-class OfficialExecutor:
+class OfficialExecutor(RubricExecutor):
     """Official mode: the project in a bubblewrap sandbox, verdicts decided by a trusted process
     (:func:`run_official_checks`). Gates run after the checks, not beside them: the sandbox's
     processes are not this process's to share out."""
@@ -390,9 +389,6 @@ class OfficialExecutor:
     kind = "official"
     runs_gates = True
     gates_beside_checks = False
-
-    def prepare(self, request: RunRequest) -> None:
-        return None
 
     def run(self, request: RunRequest) -> CheckRun:
         return run_official_checks(
@@ -402,9 +398,3 @@ class OfficialExecutor:
             timeout=request.timeout,
             repeat=request.repeat,
         )
-
-    def score(self, rubric: Rubric, report: Report) -> Score:
-        return score_report(rubric, report)
-
-    def annotate(self, result: dict[str, Any], report: Report) -> None:
-        return None
