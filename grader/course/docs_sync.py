@@ -83,6 +83,9 @@ _MARKER = re.compile(
 )
 _FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# What Markdown would read as HTML in plain text: any "<" (a tag or a placeholder like <id>), and
+# an "&" that starts a character reference (&amp; &#38; &#x26;).
+_HTML_SPECIAL = re.compile(r"<|&(?=#\d+;|#[xX][0-9a-fA-F]+;|[A-Za-z][A-Za-z0-9]*;)")
 
 
 class GeneratedBlockError(LocatedError):
@@ -108,10 +111,33 @@ _Renderer = Callable[[str, _Context], list[str]]
 # Rendering
 
 
+def _escape_html(text: str) -> str:
+    """Show ``<`` and entity-like ``&`` in ``text`` as themselves, outside code spans.
+
+    Rubric text is plain text. A placeholder such as ``Bearer <access>`` or ``/api/posts/<id>/``
+    would otherwise reach the page as an HTML tag, which Markdown passes through and the browser
+    then drops (and GitHub strips): the reader would see ``Bearer`` and ``/api/posts//``. Inside a
+    code span the text is already shown as written, so it is left alone there.
+    """
+    parts = []
+    last = 0
+    for match in _CODE_SPAN.finditer(text):
+        parts.append(_HTML_SPECIAL.sub(_entity, text[last : match.start()]))
+        parts.append(match[0])
+        last = match.end()
+    parts.append(_HTML_SPECIAL.sub(_entity, text[last:]))
+    return "".join(parts)
+
+
+def _entity(match: re.Match[str]) -> str:
+    return "&lt;" if match[0] == "<" else "&amp;"
+
+
 def _cell(text: str) -> str:
-    """Make ``text`` safe inside a table cell: one line, no bare pipe (it would split the cell)."""
+    """Make ``text`` safe inside a table cell: one line, no bare pipe (it would split the cell),
+    and no ``<`` or ``&...;`` that Markdown would pass through as HTML (see ``_escape_html``)."""
     flat = " ".join(text.split())
-    return flat.replace("|", r"\|")
+    return _escape_html(flat).replace("|", r"\|")
 
 
 def _outcome(number: int) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from grader.rubric import load_rubric
 from tests.support import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,6 +117,29 @@ def link_to(page: Any, selector: str, path: str) -> Any:
     raise AssertionError(f"no link to {path} among {selector}: {targets}")
 
 
+def placeholders(lab: str) -> list[tuple[str, str]]:
+    """(criterion title, the words around a ``<placeholder>``) for each placeholder that a lab's
+    rubric feedback writes as plain text (``Bearer <access>``, ``/api/posts/<id>/comments/``)."""
+    found = []
+    for criterion in load_rubric(ROOT / "labs" / lab / "rubric.toml").criteria:
+        text = " ".join(re.sub(r"(`+).+?\1", " ", criterion.feedback).split())  # code aside
+        words = re.finditer(r"(?:\S+ )?\S*<[\w-]+>\S*(?: \S+)?", text)
+        found += [(criterion.title, m[0]) for m in words]
+    return found
+
+
+def assert_placeholders_shown(page: Any, labs: list[str]) -> int:
+    """Each rubric placeholder of ``labs`` is in the rendered text of its criterion's row (a
+    placeholder that reached the page as an HTML tag would be missing from it)."""
+    count = 0
+    for lab in labs:
+        for title, words in placeholders(lab):
+            rows = page.locator("article table tr", has_text=title).all_inner_texts()
+            assert any(words in " ".join(row.split()) for row in rows), (lab, words, rows)
+            count += 1
+    return count
+
+
 def test_a_learner_reaches_the_newest_lab_and_finds_it_by_search(
     sync_api: Any, site: Path, base_url: str, tmp_path: Path
 ) -> None:
@@ -151,6 +175,7 @@ def test_a_learner_reaches_the_newest_lab_and_finds_it_by_search(
             page.wait_for_url(re.compile(rf"/labs/{lab}/$"))
             heading = page.locator("article h1").first.inner_text()
             assert f"Lab {number}" in heading
+            assert_placeholders_shown(page, [lab])
             shoot(page, lab)
 
             # Search for the lab by the words of its title, typed as a person types (Material
@@ -169,6 +194,8 @@ def test_a_learner_reaches_the_newest_lab_and_finds_it_by_search(
             tabs.get_by_role("link", name="Assessments", exact=True).click()
             page.wait_for_url(re.compile(r"/assessments/$"))
             assert page.locator("article table").count() >= 4
+            labs = sorted(p.parent.name for p in ROOT.glob("labs/lab*/rubric.toml"))
+            assert assert_placeholders_shown(page, labs) >= 3  # lab05, lab06 and lab07 have some
             shoot(page, "assessments")
             page.locator(".md-nav--secondary a[href='#traceability-matrix']:visible").first.click()
             shoot(page, "traceability")

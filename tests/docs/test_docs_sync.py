@@ -76,6 +76,28 @@ def test_fills_a_block_from_the_rubric(course: Path) -> None:
     assert "See [this step](#step-1)." in text  # the handout links to its own heading
 
 
+def test_placeholders_in_rubric_text_are_escaped_outside_code_spans(course: Path) -> None:
+    """``Bearer <access>`` must reach the page as text: a raw ``<access>`` is an HTML tag that
+    the browser drops. Code spans show their text as written, so they keep their ``<``."""
+    rubric = course / "labs/lab01/rubric.toml"
+    rubric.write_text(
+        rubric.read_text().replace(
+            'feedback = "Make the first thing work."',
+            'feedback = "Send Authorization: Bearer <access> to GET /api/posts/<id>/ '
+            "and {\\\"to\\\": \\\"<status>\\\"}; R&amp;D stays R&D, `curl -H '<h>'` as is.\"",
+        )
+    )
+    readme = course / "labs/lab01/README.md"
+    sync_file(readme, course)
+    text = readme.read_text()
+    assert "Bearer &lt;access> to GET /api/posts/&lt;id>/" in text
+    assert '{"to": "&lt;status>"}' in text
+    assert "R&amp;amp;D stays R&D," in text  # a character reference is shown, not decoded
+    assert "`curl -H '<h>'`" in text  # untouched inside a code span
+    assert "<access>" not in text
+    assert "<id>" not in text
+
+
 def test_second_run_changes_nothing(course: Path) -> None:
     readme = course / "labs/lab01/README.md"
     assert sync_all(course, check=False) == [readme]
