@@ -16,6 +16,15 @@ into ``docs/`` is rewritten to the page's site path.
 
 A lab listed in the nav whose handout is not written yet is dropped from the nav (with a notice)
 instead of failing the build, so a new lab can be planned in ``mkdocs.yml`` before its page lands.
+A handout listed without a title (``- labs/lab01/README.md``) is named from its rubric:
+``Lab 01 · Project architecture`` (the rubric's ``title`` up to its first colon), so the
+navigation says what each lab is about and cannot drift from the rubric; an entry with a title of
+its own keeps it.
+
+A public cohort page that ``cohort publish --site-page docs/cohort-<lab>.md`` wrote into
+``docs/`` is added to the nav, in the section holding ``assessments.md`` (at the end of the nav
+when there is none), unless the nav lists it already: otherwise the strict build would fail with
+"pages exist in the docs directory, but are not included in the nav".
 
 Reference code on a page is each lab's *generated solution*, never ``solutions/`` itself:
 ``solutions/`` holds every lab's code and the lab markers, so an include from it would show a
@@ -43,6 +52,7 @@ import re
 import shutil
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -62,7 +72,10 @@ SOLUTIONS = "solutions"
 SOLUTION_CACHE = ".cache/docs-solutions"
 SNIPPETS = "pymdownx.snippets"
 
-_HANDOUT = re.compile(r"^labs/[^/]+/README\.md$")
+_HANDOUT = re.compile(r"^labs/(?P<lab>[^/]+)/README\.md$")
+# What `cohort publish --site-page` writes into docs/ (the public aggregates of one lab).
+COHORT_PAGES = "cohort-*.md"
+ASSESSMENTS = "assessments.md"
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # Inline code first so that links shown inside code spans are left alone.
 _CODE_OR_LINK = re.compile(
@@ -109,6 +122,74 @@ def _prune_missing_handouts(items: list[Any], root: Path) -> list[Any]:
         else:
             kept.append(item)
     return kept
+
+
+def lab_nav_title(root: Path, lab: str) -> str | None:
+    """``Lab 01 · Project architecture`` from ``labs/lab01/rubric.toml`` (its title up to the
+    first colon), or None when the lab has no readable rubric."""
+    try:
+        title = tomllib.loads((root / "labs" / lab / "rubric.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    text = title.get("title")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    short = text.split(": ", 1)[0].strip()
+    number = re.fullmatch(r"lab(\d+)", lab)
+    name = f"Lab {number[1]}" if number else lab.capitalize()
+    return f"{name} · {short}"
+
+
+def _name_handouts(items: list[Any], root: Path) -> list[Any]:
+    """Give each untitled lab handout of the nav its title from the rubric (``lab_nav_title``)."""
+    named: list[Any] = []
+    for item in items:
+        if isinstance(item, dict):
+            title, value = next(iter(item.items()))
+            named.append({title: _name_handouts(value, root) if isinstance(value, list) else value})
+            continue
+        match = _HANDOUT.match(item) if isinstance(item, str) else None
+        title = lab_nav_title(root, match["lab"]) if match else None
+        named.append({title: item} if title else item)
+    return named
+
+
+def _nav_paths(items: list[Any]) -> Iterable[str]:
+    for item in items:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            yield from _nav_paths(value)
+        elif isinstance(value, str):
+            yield value
+
+
+def _add_to_section_of(items: list[Any], anchor: str, pages: list[str]) -> bool:
+    """Append ``pages`` to the nav section that lists ``anchor``; False when none does."""
+    for item in items:
+        value = next(iter(item.values())) if isinstance(item, dict) else None
+        if isinstance(value, list):
+            if anchor in [next(iter(v.values())) if isinstance(v, dict) else v for v in value]:
+                value.extend(pages)
+                return True
+            if _add_to_section_of(value, anchor, pages):
+                return True
+    return False
+
+
+def _add_cohort_pages(items: list[Any], docs_dir: Path) -> list[Any]:
+    """The nav with every published cohort page (``docs/cohort-*.md``) it does not list yet."""
+    listed = set(_nav_paths(items))
+    pages = [
+        path.relative_to(docs_dir).as_posix()
+        for path in sorted(docs_dir.glob(COHORT_PAGES))
+        if path.relative_to(docs_dir).as_posix() not in listed
+    ]
+    if not pages:
+        return items
+    log.info("nav: adding the published cohort page(s) %s", ", ".join(pages))
+    if not _add_to_section_of(items, ASSESSMENTS, pages):
+        items = [*items, *pages]
+    return items
 
 
 def included_paths(markdown: str) -> Iterable[str]:
@@ -196,7 +277,8 @@ def _pages_text(root: Path, docs_dir: Path) -> Iterable[str]:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = _root(config)
     if config.nav:
-        config.nav = _prune_missing_handouts(config.nav, root)
+        nav = _name_handouts(_prune_missing_handouts(config.nav, root), root)
+        config.nav = _add_cohort_pages(nav, Path(config.docs_dir))
     snippets = config.mdx_configs.get(SNIPPETS)
     if SNIPPETS in config.markdown_extensions and (root / SOLUTIONS / "labs.toml").is_file():
         wanted = {

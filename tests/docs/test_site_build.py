@@ -217,3 +217,99 @@ def test_hook_fails_the_build_on_broken_markers_or_without_solutions(tmp_path: P
     missing = _build(tmp_path)
     assert missing.returncode != 0
     assert "lab01/app.py" in missing.stderr
+
+
+_NAV_LINK = re.compile(
+    r'<a href="(?P<href>[^"]*)" class="md-nav__link">\s*<span class="md-ellipsis">\s*'
+    r"(?P<text>.*?)\s*</span>",
+    re.S,
+)
+
+
+def _nav_links(html: str) -> dict[str, str]:
+    """The primary navigation's links of a built page: address -> the text shown."""
+    return {m["href"]: unescape(" ".join(m["text"].split())) for m in _NAV_LINK.finditer(html)}
+
+
+def test_lab_navigation_shows_each_labs_title(site: Path) -> None:
+    nav = _nav_links((site / "index.html").read_text(encoding="utf-8"))
+    labs = sorted(p.parent.name for p in ROOT.glob("labs/lab*/README.md"))
+    assert len(labs) >= 7
+    for lab in labs:
+        title = load_rubric(ROOT / "labs" / lab / "rubric.toml").title.split(": ")[0]
+        assert nav[f"labs/{lab}/"] == f"Lab {lab.removeprefix('lab')} · {title}", nav
+
+
+def test_hook_names_handouts_and_adds_published_cohort_pages_to_the_nav(tmp_path: Path) -> None:
+    files = {
+        "mkdocs.yml": (
+            "site_name: t\n"
+            "theme: {name: material}\n"
+            f"hooks: [{ROOT / 'docs/hooks/course_files.py'}]\n"
+            "validation: {omitted_files: warn, unrecognized_links: warn, anchors: warn}\n"
+            "nav:\n"
+            "  - index.md\n"
+            "  - Labs: [labs/lab01/README.md, {Own title: labs/lab02/README.md}]\n"
+            "  - Assessments: [assessments.md, docs-listed.md]\n"
+        ),
+        "docs/index.md": "# Home\n",
+        "docs/docs-listed.md": "# Listed\n",
+        # What `cohort publish --site-page docs/cohort-lab01.md` leaves behind.
+        "docs/cohort-lab01.md": "# Cohort results: lab01\n",
+        "assessments.md": "# Assessments\n",
+        "labs/lab01/README.md": "# Lab 01 — long heading\n",
+        "labs/lab01/rubric.toml": 'lab = "lab01"\ntitle = "First steps: apps, settings"\n',
+        "labs/lab02/README.md": "# Lab 02\n",
+        "labs/lab02/rubric.toml": 'lab = "lab02"\ntitle = "Second"\n',
+    }
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text, encoding="utf-8")
+    build = _build(tmp_path)
+    assert build.returncode == 0, build.stdout + build.stderr  # strict: no "not in the nav"
+    nav = _nav_links((tmp_path / "site/index.html").read_text(encoding="utf-8"))
+    assert nav["labs/lab01/"] == "Lab 01 · First steps"
+    assert nav["labs/lab02/"] == "Own title"  # an entry's own title wins
+    assert nav["cohort-lab01/"] == "Cohort results: lab01"
+    # In the Assessments section, after what it listed already.
+    assert list(nav).index("cohort-lab01/") == list(nav).index("docs-listed/") + 1
+
+
+_LOCAL_LINK = re.compile(r'\b(?:href|src)="(?P<url>[^"#][^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def site_under_a_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built as for a GitHub Pages project site: SITE_URL ends in /blogcraft/."""
+    site_dir = tmp_path_factory.mktemp("site-under-a-path")
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site_dir)],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "NO_MKDOCS_2_WARNING": "1",
+            "SITE_URL": "https://example.org/blogcraft/",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    return site_dir
+
+
+def test_404_page_links_work_under_a_sub_path(site_under_a_path: Path) -> None:
+    """404.html is served at any missing address (/blogcraft/a/b/c), so its links must be
+    absolute and start with the site's own path; a root-absolute /assets/... would miss."""
+    html = (site_under_a_path / "404.html").read_text(encoding="utf-8")
+    urls = [m["url"] for m in _LOCAL_LINK.finditer(html)]
+    local = [url for url in urls if not url.startswith(("https://", "http://", "data:"))]
+    assert len(local) > 20  # the stylesheets, scripts and the whole navigation
+    wrong = [url for url in local if not url.startswith("/blogcraft/")]
+    assert wrong == []
+    # Every one of them names a file of the built site.
+    for url in local:
+        path = url.removeprefix("/blogcraft/").split("?")[0]
+        target = site_under_a_path / path
+        assert (target / "index.html" if not path or path.endswith("/") else target).exists(), url

@@ -75,8 +75,9 @@ def test_the_built_site_holds_aggregates_and_nothing_identifying(tmp_path: Path)
         site = _site_copy(tmp_path / "course")
         page = site / "docs" / "cohort-lab01.md"
         publish_lab(book, "lab01", tmp_path / "out", site_page=page)
-    with (site / "mkdocs.yml").open("a") as fh:
-        fh.write("\nnot_in_nav: |\n  /cohort-lab01.md\n")
+    # As documented, with nothing else to do: the docs hook adds the page to the nav, so the
+    # strict build does not fail with "pages exist in the docs directory, but are not included in
+    # the nav".
     built = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
         cwd=site,
@@ -87,6 +88,7 @@ def test_the_built_site_holds_aggregates_and_nothing_identifying(tmp_path: Path)
     )
     assert built.returncode == 0, built.stderr
     html = (tmp_path / "site" / "cohort-lab01" / "index.html").read_text()
+    assert 'href="cohort-lab01/"' in (tmp_path / "site" / "index.html").read_text()  # in the nav
     assert "Learners graded: 5" in html
     assert "Mean score: 80.4 of 100 points" in html  # (80 + 72 + 100 + 65 + 85) / 5
     assert "3 of 5" in html  # health-ok: two learners failed it
