@@ -15,11 +15,13 @@ repeat ``nox -s grade lab01`` costs about as much as running the checks themselv
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nox
 
@@ -29,30 +31,81 @@ nox.options.error_on_external_run = True  # never fall back to a tool outside th
 nox.options.sessions = ["tests"]
 
 ROOT = Path(__file__).parent
-LAB_WORD = re.compile(r"^(lab\d\d?|capstone)$", re.IGNORECASE)
+LAB_ID = r"lab\d\d?|capstone"  # in the cohort session's words (a bare number there is a value)
 
 
-def _lab_words_become_posargs(session_name: str) -> None:
+def _noxw() -> Any:
+    """``noxw.py`` beside this file, imported by path: it holds the grade session's word rules,
+    shared with the wrapper (nox may run from anywhere, so this folder need not be on sys.path)."""
+    spec = importlib.util.spec_from_file_location("noxw", ROOT / "noxw.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+NOXW = _noxw()
+
+
+HERE_FILE = Path(__file__).resolve()
+
+
+def _started_in(argv: list[str]) -> Path | None:
+    """The folder nox was started in (it has moved into this one by now), or None if unknown.
+
+    Without ``-f`` it is this folder. With ``-f PATH`` it is the shell's ``PWD`` when PATH, read
+    from there, is this file (a PWD inherited from elsewhere fails that test).
+    """
+    cut = argv.index("--") if "--" in argv else len(argv)
+    value = None
+    for index, word in enumerate(argv[:cut]):
+        name, equals, rest = word.partition("=")
+        if name in NOXW.NOXFILE_OPTIONS:
+            value = rest if equals else (argv[index + 1] if index + 1 < cut else None)
+    if value is None:
+        return ROOT
+    pwd = os.environ.get("PWD", "")
+    if pwd and Path(pwd, value).resolve() == HERE_FILE:
+        return Path(pwd)
+    return None
+
+
+def _lab_words_become_posargs() -> None:
     """Make ``nox -s grade lab07`` mean ``nox -s grade -- lab07``.
 
     nox's ``-s`` takes every following word as a session name and offers no alias hook, so when
-    lab names follow ``-s grade`` we run nox again with them moved behind ``--``. Only public
-    behaviour is used: the words, the order and the other options are passed through unchanged.
+    lab names follow ``-s grade`` (``lab07``, ``7``, ``labs/lab07``) we run nox again with them
+    moved behind ``--`` (``noxw.grade_words_for_nox``). Only public behaviour is used: the other
+    options and their order are passed through unchanged. nox has already moved into this
+    folder, so the new nox is started where this one was (``_started_in``): a relative ``-f``
+    and ``--submission .`` keep their meaning.
+
+    ``nox -s grade lab07 --submission X`` and ``nox -s=grade lab07`` never get here: nox refuses
+    them while reading its command line, before it loads this file. ``python3 noxw.py`` accepts
+    them (it rewrites the words before nox sees them); the README says so.
     """
     argv = sys.argv[1:]
-    cut = argv.index("--") if "--" in argv else len(argv)
-    head, tail = argv[:cut], argv[cut + 1 :]
-    labs = [word for word in head if LAB_WORD.match(word)]
-    if not labs or session_name not in head:
+    command = NOXW.grade_words_for_nox(argv)
+    if command == argv:
         return
-    rest = [word for word in head if word not in labs]
-    command = [sys.executable, "-m", "nox", *rest, "--", *labs, *tail]
+    started_in = _started_in(argv)
+    if started_in is not None:
+        os.chdir(started_in)  # the new nox starts where this one did: same -f, same invoked_from
+    else:  # -f named this file from a folder we cannot tell: name it by its absolute path
+        for index, word in enumerate(command[: command.index("--")]):
+            name, equals, _ = word.partition("=")
+            if name in NOXW.NOXFILE_OPTIONS and equals:
+                command[index] = f"{name}={HERE_FILE}"
+            elif name in NOXW.NOXFILE_OPTIONS and index + 1 < len(command):
+                command[index + 1] = str(HERE_FILE)
+    command = [sys.executable, "-m", "nox", *command]
     if os.name == "posix":
         os.execv(sys.executable, command)  # replaces this process: one clean nox run
     raise SystemExit(subprocess.call(command))  # execv misbehaves in Windows consoles
 
 
-_lab_words_become_posargs("grade")
+_lab_words_become_posargs()
 
 
 def _install(session: nox.Session, extras: str) -> None:
@@ -82,22 +135,51 @@ def _notebook_labs(labs: list[str]) -> bool:
     return False
 
 
+def _grade_args(session: nox.Session) -> tuple[list[str], list[str]]:
+    """The labs named in the session's words, spelt as the grader spells them, and the words
+    for ``grader grade``: each lab normalised (``7``, ``labs/lab07`` → ``lab07``), the paths
+    of ``--submission`` and ``--output`` made absolute from where nox was started (a path
+    typed in ``labs/lab07/starter/`` means a folder there, not here)."""
+    labs: list[str] = []
+    words: list[str] = []
+    args = list(session.posargs)
+    index = 0
+    while index < len(args):
+        word = args[index]
+        name, equals, value = word.partition("=")
+        index += 1
+        if NOXW.GRADE_OPTIONS.get(name):  # an option with a value
+            if not equals and index < len(args):
+                value = args[index]
+                index += 1
+            if name in NOXW.PATH_OPTIONS:
+                value = str(Path(session.invoked_from, value))
+            words.append(f"{name}={value}")
+        elif word.startswith("-"):
+            words.append(word)
+        else:
+            lab = NOXW.lab_name(word) or word
+            labs.append(lab)
+            words.append(lab)
+    return labs, words
+
+
 @nox.session
 def grade(session: nox.Session) -> None:
-    """Grade labs: nox -s grade lab01 [--submission PATH] [--database URL] [--json]."""
+    """Grade labs: nox -s grade lab01 [-- --submission PATH] [--database URL] [--json]."""
     # Checked here, before any install, so a typo costs one line and no waiting. (nox ends the
     # message with its own full stop.)
-    labs, known = [a for a in session.posargs if LAB_WORD.match(a)], _known_labs()
+    (labs, words), known = _grade_args(session), _known_labs()
     if not labs:
         session.error(f"Name the lab to grade, e.g. `nox -s grade lab01`. Labs: {', '.join(known)}")
-    unknown = [lab for lab in labs if lab.lower() not in known]
+    unknown = [lab for lab in labs if lab not in known]
     if unknown:
         session.error(f"Unknown lab {unknown[0]!r}. Labs you can grade: {', '.join(known)}")
     # Notebook labs (lab03) are graded by nbgrader: install it only when one of them is graded.
     _install(session, "lab,notebook" if _notebook_labs(labs) else "lab")
     # Exit 1 means "graded, some criteria failed": the table already says so, so the session
     # itself succeeded. Errors (2-5) still fail the session.
-    session.run("python", "-m", "grader", "grade", *session.posargs, success_codes=[0, 1])
+    session.run("python", "-m", "grader", "grade", *words, success_codes=[0, 1])
 
 
 # What `nox -s tests` runs and what it usually costs, said before it starts (BENCHMARKS.md has the
@@ -178,6 +260,6 @@ def cohort(session: nox.Session) -> None:
     """Instructors: nox -s cohort -- grade --lab lab01 --submissions DIR --roster roster.csv."""
     if not session.posargs:
         session.error("Say what to do, e.g. `nox -s cohort -- grade --lab lab01 ...` (see --help)")
-    notebook = _notebook_labs([a for a in session.posargs if LAB_WORD.match(a)])
+    notebook = _notebook_labs([a for a in session.posargs if re.fullmatch(LAB_ID, a, re.I)])
     _install(session, "lab,instructor,notebook" if notebook else "lab,instructor")
     session.run("python", "-m", "grader", "cohort", *session.posargs)
