@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _grade(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.text import Text
 
     from grader.labs import default_workspace, find_course_root, resolve_lab
     from grader.pipeline import GradeOptions, grade_submission
@@ -137,7 +138,7 @@ def _grade(args: argparse.Namespace) -> int:
             handout = os.path.relpath(lab_dir / "README.md")
             render_result(result, console, handout=handout)
             shown = args.output or latest
-            console.print(f"Result saved to {os.path.relpath(shown)}", style="dim")
+            console.print(Text(f"Result saved to {os.path.relpath(shown)}", style="dim"))
         passed = result["score"]["points"] == result["score"]["max_points"]
         if "public_checks" in result:  # learners' edition: the public checks decide the exit
             passed = result["public_checks"]["failed"] == 0
@@ -210,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             return _prove(args)
         return _list()
     except GraderError as exc:
-        print(f"grader: {exc}", file=sys.stderr)
+        from grader.safetext import strip_control
+
+        # A message may quote a path or name the learner chose: never a terminal sequence.
+        print(f"grader: {strip_control(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("grader: interrupted; nothing was changed in your files.", file=sys.stderr)

@@ -1,7 +1,10 @@
 """Render a result document for a person at a terminal: a table, a score, one next step.
 
 Reads only the result document, so it renders a result from any source (this run, a file,
-another machine) the same way.
+another machine) the same way. Every string from the document reaches rich as a
+:class:`~rich.text.Text` (never parsed as markup) with control characters and escape sequences
+removed (:func:`grader.safetext.strip_control`): a result may quote what the learner's project
+said, and neither ``[/x]`` nor an ANSI or OSC sequence in it may reach the terminal as such.
 """
 
 from __future__ import annotations
@@ -12,12 +15,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.safetext import strip_control
+
 _STATUS = {
     "passed": ("PASS", "green"),
     "failed": ("FAIL", "red"),
     "not_run": ("NOT RUN", "yellow"),
     "official_only": ("OFFICIAL", "cyan"),
 }
+
+
+def _plain(value: object, style: str = "") -> Text:
+    """A result string (or None) as literal text for rich: no markup, no control characters."""
+    return Text(strip_control(str(value)) if value is not None else "", style=style)
 
 
 def next_step(result: dict[str, Any], handout: str) -> str:
@@ -52,7 +62,7 @@ def _render_public_checks(result: dict[str, Any], console: Console) -> None:
     """The learners' edition: how the public tests went, failing ones first (at most five)."""
     public = result["public_checks"]
     console.print(
-        Text(
+        _plain(
             f"Public checks ({public['source']}): {public['passed']} passed, "
             f"{public['failed']} failed",
             style="bold green" if public["failed"] == 0 else "bold red",
@@ -60,7 +70,7 @@ def _render_public_checks(result: dict[str, Any], console: Console) -> None:
     )
     failing = [t for t in public["tests"] if t["outcome"] in ("failed", "error")]
     for check in failing[:5]:
-        console.print(Text(f"  FAIL {check['id']}: ", style="red") + Text(check["message"] or ""))
+        console.print(_plain(f"  FAIL {check['id']}: ", style="red") + _plain(check["message"]))
     if len(failing) > 5:
         console.print(f"  … and {len(failing) - 5} more (see the result JSON)")
 
@@ -68,7 +78,7 @@ def _render_public_checks(result: dict[str, Any], console: Console) -> None:
 def render_result(result: dict[str, Any], console: Console, *, handout: str) -> None:
     """Print the criteria table, the score line and the next step."""
     lab = result["lab"]
-    console.print(Text(f"{lab['id']} — {lab['title']}", style="bold"))
+    console.print(_plain(f"{lab['id']} — {lab['title']}", style="bold"))
     if result["status"] == "graded":
         table = Table(show_lines=False, expand=False, header_style="bold")
         table.add_column("Criterion", overflow="fold", max_width=34)
@@ -81,17 +91,17 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
                 label = "NOT GRADABLE"
             official = c["status"] in ("official_only", "not_run")
             table.add_row(
-                c["title"],
+                _plain(c["title"]),
                 f"-/{c['max_points']}" if official else f"{c['points']}/{c['max_points']}",
                 Text(label, style=colour),
-                c["detail"] or c["feedback"] or "",
+                _plain(c["detail"] or c["feedback"] or ""),
             )
         console.print(table)
         if result.get("public_checks") is not None:
             _render_public_checks(result, console)
     else:
         label = "ERROR" if result["status"] == "error" else "TIMEOUT"
-        console.print(Text(f"{label}: ", style="bold red") + Text(result["message"] or ""))
+        console.print(Text(f"{label}: ", style="bold red") + _plain(result["message"]))
         console.print(
             f"No criterion could be checked, so none scored (0/{result['score']['max_points']})."
         )
@@ -114,5 +124,5 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
             )
         )
     for flag in result["integrity"]["flags"]:
-        console.print(Text(f"Integrity: {flag}", style="yellow"))
-    console.print(Text("Next step: ", style="bold") + Text(next_step(result, handout)))
+        console.print(_plain(f"Integrity: {flag}", style="yellow"))
+    console.print(Text("Next step: ", style="bold") + _plain(next_step(result, handout)))

@@ -26,7 +26,7 @@ from pathlib import Path
 from grader.errors import SubmissionError, UsageError
 from grader.rubric import Rubric
 from grader.staging.archives import UnsafeArchive, extract, is_archive
-from grader.staging.stage import SKIP_DIRS, StagedSubmission, StageLimits
+from grader.staging.stage import SKIP_DIRS, StagedSubmission, StageLimits, walk_tree
 
 _SKIP_BYTES = {d.encode() for d in SKIP_DIRS}
 
@@ -49,7 +49,7 @@ def prescan_folder(folder: Path, limits: StageLimits | None = None) -> None:
     root = os.fsencode(folder)
     real_root = os.path.realpath(root)
     seen = 0
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    for dirpath, dirnames, filenames in walk_tree(root, limits):
         dirnames[:] = [d for d in dirnames if d not in _SKIP_BYTES and not d.endswith(b".egg-info")]
         for name in [*dirnames, *filenames]:
             full = os.path.join(dirpath, name)

@@ -17,8 +17,10 @@ import hashlib
 import os
 import shutil
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import AnyStr
 
 from grader.errors import SubmissionError, UsageError
 
@@ -51,6 +53,11 @@ class StageLimits:
     max_files: int = 2_000
     max_bytes: int = 50 * 1024 * 1024
     max_file_bytes: int = 10 * 1024 * 1024
+    # A Django project nests a handful of folders; the bounds keep every walk, copy and clean-up
+    # far from Python's recursion limit (3.11's os.walk, rglob and rmtree recurse per level) and
+    # from the kernel's 4096-byte path limit once the grader's own folders are put in front.
+    max_depth: int = 32
+    max_path_bytes: int = 1024
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,61 @@ class StagedSubmission:
     total_bytes: int
 
 
-def _walk(source: Path) -> list[Path]:
+def too_deep(rel: str, limits: StageLimits) -> SubmissionError:
+    """The refusal of a folder nested deeper, or a path longer, than ``limits`` allow."""
+    return SubmissionError(
+        f"The submission nests folders too deeply ({rel[:80]}...): at most "
+        f"{limits.max_depth} folders deep and {limits.max_path_bytes} bytes per path are "
+        "graded, and a Django project needs far fewer. Remove the deep folders, then grade "
+        "again.",
+        stage="stage",
+    )
+
+
+def walk_tree(
+    top: AnyStr, limits: StageLimits | None = None
+) -> Iterator[tuple[AnyStr, list[AnyStr], list[AnyStr]]]:
+    """:func:`os.walk` (top-down, links never followed) without recursion, within ``limits``.
+
+    Yields ``(dirpath, dirnames, filenames)`` like ``os.walk``, and the caller may prune
+    ``dirnames`` in place the same way. Entries are classified as ``os.walk`` does (a link to a
+    folder is listed in ``dirnames`` but never entered), so staging digests stay as they were.
+    Raises :func:`too_deep`'s SubmissionError on reaching a folder deeper than
+    ``limits.max_depth`` or a path longer than ``limits.max_path_bytes``, where os.walk would
+    raise RecursionError (Python 3.11 recurses once per level). Unreadable folders are skipped,
+    as ``os.walk`` skips them.
+    """
+    limits = limits or StageLimits()
+    stack: list[tuple[AnyStr, int]] = [(top, 0)]
+    while stack:
+        path, depth = stack.pop()
+        dirnames: list[AnyStr] = []
+        filenames: list[AnyStr] = []
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError:
+            continue
+        yield path, dirnames, filenames
+        for name in reversed(dirnames):  # popped in the caller's order
+            child = os.path.join(path, name)
+            if os.path.islink(child):
+                continue
+            rel = os.fsdecode(os.path.relpath(child, top))
+            if depth + 1 > limits.max_depth or len(os.fsencode(rel)) > limits.max_path_bytes:
+                raise too_deep(rel, limits)
+            stack.append((child, depth + 1))
+
+
+def _walk(source: Path, limits: StageLimits | None = None) -> list[Path]:
     """Relative paths of the files to stage, sorted so the digest is stable."""
     files: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
+    for dirpath, dirnames, filenames in walk_tree(str(source), limits):
         dirnames[:] = sorted(
             d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
         )
@@ -93,7 +151,7 @@ def stage_submission(
         raise UsageError(
             f"{source} is a file; give the folder that holds your project (manage.py)."
         )
-    relpaths = _walk(source)
+    relpaths = _walk(source, limits)
     if len(relpaths) > limits.max_files:
         raise SubmissionError(
             f"The submission has {len(relpaths)} files; the limit is {limits.max_files}. "
@@ -148,7 +206,7 @@ def digest_tree(source: Path, limits: StageLimits | None = None) -> str:
     """
     limits = limits or StageLimits()
     digest = hashlib.sha256()
-    for rel in _walk(source):
+    for rel in _walk(source, limits):
         size = (source / rel).stat().st_size
         digest.update(rel.as_posix().encode() + b"\0")
         if size > limits.max_file_bytes:
@@ -162,7 +220,9 @@ def check_syntax(staged: StagedSubmission) -> None:
     """Compile every staged ``.py`` file without running it; report the first syntax error.
 
     Compiling is safe (no submission code runs) and gives a precise file:line message before
-    any check starts, instead of a wall of collection errors.
+    any check starts, instead of a wall of collection errors. Every way compiling can fail is a
+    SubmissionError naming the file: a syntax error, null bytes, and code nested too deeply for
+    the compiler (RecursionError, MemoryError), which Python itself could never import either.
     """
     for path in sorted(staged.path.rglob("*.py")):
         rel = path.relative_to(staged.path)
@@ -181,4 +241,11 @@ def check_syntax(staged: StagedSubmission) -> None:
         except ValueError as exc:  # e.g. source containing null bytes
             raise SubmissionError(
                 f"{rel} cannot be read as Python: {exc}.", stage="syntax"
+            ) from None
+        except (RecursionError, MemoryError, OverflowError):
+            raise SubmissionError(
+                f"{rel} nests expressions or blocks too deeply for Python to compile it (the "
+                "compiler ran out of stack or memory), so it could never be imported. Split the "
+                "deep expression into smaller steps, then grade again.",
+                stage="syntax",
             ) from None
