@@ -11,7 +11,13 @@ the same :class:`~grader.executors.base.CheckRun`, so the steps after it never a
 Every step turns bad input into a definite status (``graded`` / ``error`` / ``timeout``) and a
 learner-facing message. Usage errors (unknown lab, missing folder, a mode this machine cannot
 do) raise :class:`~grader.errors.UsageError` before any result exists; a rubric bug raises
-:class:`~grader.errors.RubricError`.
+:class:`~grader.errors.RubricError`. That holds for failures nobody foresaw too: an unexpected
+exception while staging, running the checks or running a gate ends as status ``error`` (or a
+gate's ``error`` outcome) with a sentence saying an instructor has the details, and the
+traceback goes to the instructor-side debug log (:mod:`grader.incidents`), never into the
+result. Before the result is returned, its learner-facing text is stripped of control
+characters and host paths (:func:`grader.safetext.scrub_result`): the staged copy's path becomes
+the project-relative path, the grader's own folders become placeholders.
 
 Speed (issue 12): in local mode the quality gates (the learner's own tests under coverage, ruff)
 run at the same time as the hidden checks, each in its own child process with its own scratch
@@ -29,12 +35,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grader.errors import RubricError, SubmissionError
+from grader.errors import RubricError, SubmissionError, UsageError
 from grader.executors import CheckRun, Executor, RunRequest, choose_executor, is_self_check
-from grader.executors.gates import GateRun, check_gate_tools, gate_criteria, run_quality_gates
+from grader.executors.gates import (
+    GateRun,
+    check_gate_tools,
+    gate_criteria,
+    gate_failure,
+    run_quality_gates,
+)
+from grader.incidents import record_exception
 from grader.pgcluster import ClusterUnavailable, throwaway_cluster, warm_cluster
+from grader.report import Report
 from grader.result import Outcome, build_result, utc_now
 from grader.rubric import Rubric, load_rubric
+from grader.safetext import PathScrubber, scrub_result
 from grader.scoring import CriterionResult, Score, unscored
 from grader.staging import (
     StagedSubmission,
@@ -103,22 +118,54 @@ def _timeout_message(seconds: float) -> str:
     )
 
 
+def unexpected(what: str, exc: BaseException) -> str:
+    """The learner's sentence for an exception the grader did not foresee (see module doc);
+    the traceback is recorded for instructors."""
+    where = record_exception(f"unexpected-{what.split()[0]}", exc)
+    kept = "An instructor has the details" if where else "The grader could not keep the details"
+    return (
+        f"The grader could not {what} (it met a problem it does not handle: "
+        f"{type(exc).__name__}), so nothing was scored; this is not a verdict on your work. "
+        f"{kept}; grade again, and if it happens again, send your instructor this submission."
+    )
+
+
 def grade_submission(
     lab_dir: Path, submission: Path, options: GradeOptions | None = None
 ) -> dict[str, Any]:
-    """Grade ``submission`` against the rubric in ``lab_dir`` and return the result document."""
+    """Grade ``submission`` against the rubric in ``lab_dir`` and return the result document.
+
+    Raises only :class:`~grader.errors.UsageError` (nothing could be graded: the request is
+    wrong) and :class:`~grader.errors.RubricError` (the course's own files are broken);
+    whatever the submission holds, the answer is a result document.
+    """
     options = options or GradeOptions()
     rubric = load_rubric(lab_dir / "rubric.toml")
     if options.database == "auto":
         return _grade_auto(lab_dir, submission, options, rubric)
+    scrub = PathScrubber()
+    scrub.add(lab_dir, "<lab>")
+    return scrub_result(_grade(lab_dir, submission, options, rubric, scrub), scrub)
+
+
+def _grade(
+    lab_dir: Path, submission: Path, options: GradeOptions, rubric: Rubric, scrub: PathScrubber
+) -> dict[str, Any]:
+    """:func:`grade_submission` for one database; registers its folders with ``scrub``."""
     executor = choose_executor(rubric, options.mode, options.database, options.repeat)
     if executor.runs_gates:
         check_gate_tools(rubric)  # a missing ruff or coverage.py must never cost points
     grading = _Grading(rubric, submission, options, utc_now(), time.monotonic(), {})
-    with tempfile.TemporaryDirectory(prefix=f"grader-{rubric.lab}-") as tmp:
+    # ignore_cleanup_errors: a clean-up that fails must not turn a definite result into a crash
+    # (staging bounds depth, so rmtree cannot hit the recursion limit; this is the last guard).
+    with tempfile.TemporaryDirectory(
+        prefix=f"grader-{rubric.lab}-", ignore_cleanup_errors=True
+    ) as tmp:
         work = options.keep_workdir or Path(tmp)
+        scrub.add(work, "<grader work folder>")
+        scrub.add_project(work / "submission")
         try:
-            _intake(grading, work)
+            _intake(grading, work, scrub)
             assert grading.staged is not None
             request = RunRequest(
                 lab_dir, rubric, grading.staged, work, options.database, options.timeout,
@@ -126,9 +173,17 @@ def grade_submission(
             )  # fmt: skip
             executor.prepare(request)
         except SubmissionError as exc:
-            grading.timings["stage"] = time.monotonic() - grading.t0
-            return grading.finish(unscored(rubric), Outcome("error", str(exc), exc.stage))
+            refusal: Outcome | None = Outcome("error", str(exc), exc.stage)
+        except (UsageError, RubricError):
+            raise
+        except Exception as exc:  # every submission gets a definite status, never exit 5
+            message = unexpected("prepare this submission for grading", exc)
+            refusal = Outcome("error", message, "stage")
+        else:
+            refusal = None
         grading.timings["stage"] = time.monotonic() - grading.t0
+        if refusal is not None:
+            return grading.finish(unscored(rubric), refusal)
         run, gates = _run(executor, request, options)
     grading.timings.update(run.timings)
     grading.timings["checks"] = run.seconds
@@ -137,12 +192,15 @@ def grade_submission(
     return _conclude(grading, executor, run, gates)
 
 
-def _intake(grading: _Grading, work: Path) -> None:
+def _intake(grading: _Grading, work: Path, scrub: PathScrubber) -> None:
     """Open (folder or archive), stage a copy, check its layout and syntax: SubmissionError.
 
     ``grading.staged`` is set as soon as the copy exists, so a layout or syntax refusal still
-    records the submission's digest."""
+    records the submission's digest. An unpacked archive's project folder is registered with
+    ``scrub``, so messages naming its files show them relative to the project."""
     source = open_submission(grading.submission, work / "unpacked")
+    if source.is_relative_to(work):
+        scrub.add_project(source)
     grading.staged = stage_submission(source, work / "submission")
     check_layout(grading.staged, grading.rubric)
     check_syntax(grading.staged)
@@ -156,30 +214,48 @@ def _run(
     Beside each other when the executor allows it (local mode) and ``options.concurrent``, one
     after the other otherwise.
     Gates count only when the checks produced a report with tests (a submission that cannot even
-    start is an ``error`` already), so either way the outcome is the same.
+    start is an ``error`` already), so either way the outcome is the same. An exception nobody
+    foresaw is a fatal report (checks) or an ``error`` outcome for every gate (gates), never a
+    crash: see :func:`unexpected`.
     """
+    started = time.monotonic()
+
+    def checks() -> CheckRun:
+        try:
+            return executor.run(request)
+        except (UsageError, RubricError):
+            raise
+        except Exception as exc:  # a definite status, never a crash (exit 5)
+            fatal = {"stage": "checks", "message": unexpected("run the checks", exc)}
+            return CheckRun(Report(fatal=fatal), False, None, time.monotonic() - started, "")
+
     if not (executor.runs_gates and gate_criteria(request.rubric)):
-        return executor.run(request), None
+        return checks(), None
 
     def gates() -> GateRun:
-        return run_quality_gates(
-            rubric=request.rubric,
-            staged=request.staged,
-            work=request.work,
-            database=request.database,
-            timeout=request.timeout,
-            mode=options.mode,
-            concurrent=beside,
-        )
+        try:
+            return run_quality_gates(
+                rubric=request.rubric,
+                staged=request.staged,
+                work=request.work,
+                database=request.database,
+                timeout=request.timeout,
+                mode=options.mode,
+                concurrent=beside,
+            )
+        except (UsageError, RubricError):
+            raise
+        except Exception as exc:  # a gate outcome, never a crash (exit 5)
+            return gate_failure(request.rubric, unexpected("run the quality gates", exc))
 
     beside = executor.gates_beside_checks and options.concurrent
     if beside:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-gates") as pool:
             pending = pool.submit(gates)
-            run = executor.run(request)
+            run = checks()
             gate_run: GateRun | None = pending.result()
     else:
-        run = executor.run(request)
+        run = checks()
         gate_run = gates() if run.report and run.report.tests else None
     if not (run.report and run.report.tests):
         gate_run = None

@@ -1,4 +1,4 @@
-"""Make text that came from a submission safe to show: no terminal control, no markup, no host paths.
+"""Make submission text safe to show: no terminal control, no markup, no host paths.
 
 Anything a grading run reports can carry text the learner chose: a check's assertion message
 quotes what the project answered, ruff quotes file names, an archive's refusal quotes a member
@@ -18,6 +18,7 @@ must never pass through it:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import tempfile
@@ -58,10 +59,8 @@ def for_rich(text: str) -> str:
 def _variants(path: Path) -> list[str]:
     """``path`` as given and resolved (a symlinked /tmp shows up both ways in messages)."""
     found = {str(path)}
-    try:
+    with contextlib.suppress(OSError, RuntimeError):  # a loop: the given form is enough
         found.add(str(path.resolve()))
-    except (OSError, RuntimeError):  # a loop or an unreadable parent: the given form is enough
-        pass
     return [p for p in found if len(p) > 1]  # never "/": it would eat every slash
 
 

@@ -7,7 +7,15 @@ those checks produced a report (a submission that cannot even start is an ``erro
     ``python -m ruff check`` over the staged copy with the course's settings file only
     (``--config`` makes ruff ignore every ``ruff.toml``/``pyproject.toml`` in the project), in
     an environment built from nothing, without a cache. ruff reads files and runs none of them,
-    so it needs no sandbox, in local or official mode alike.
+    so it needs no sandbox, in local or official mode alike. ``--ignore-noqa``: a ``# noqa``
+    comment, or a file-level ``# ruff: noqa``, silences nothing, since the gate asks whether
+    the code is clean, not whether its findings were hidden (the course's settings file is the
+    one place a rule is switched off). The settings file is tried on an empty project before
+    grading (:func:`check_ruff_config`), so a ruff that fails on the submission failed because
+    of something in it (ruff overflows its stack on very deeply nested expressions, which a
+    ``.pyi`` stub can hold since Python never compiles one): the criterion is then an
+    ``error`` naming the files ruff stopped on, flagged for manual review, never a grader
+    crash.
 ``learner-tests``
     The learner's ``test_*.py`` files run in the same hardened child process as the hidden
     checks (:func:`grader.executors.local.run_checks`): ``python -I``, a scrubbed environment,
@@ -24,11 +32,13 @@ its message says what was found and the command that shows the rest.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -44,6 +54,7 @@ from grader.rubric import Criterion, Rubric
 from grader.staging import StagedSubmission
 
 RUFF_TIMEOUT = 60.0
+RUFF_PROBED_FILES = 200  # files tried one by one to name the ones ruff stops on
 SHOWN = 3  # findings, failing tests or files named in one message
 COVERAGE_OMIT = ("*/migrations/*",)  # written by makemigrations, not by the learner
 MANUAL_REVIEW = (
@@ -65,6 +76,15 @@ class GateRun:
         return replace(report, tests={**report.tests, **self.outcomes})
 
 
+def gate_failure(rubric: Rubric, message: str) -> GateRun:
+    """Every gate criterion ``error`` with ``message``, flagged for review: what a gate run that
+    failed unexpectedly scores (0 points, and an instructor is asked to look)."""
+    criteria = gate_criteria(rubric)
+    outcomes = {c.checks[0]: TestOutcome(c.checks[0], "error", 0.0, message) for c in criteria}
+    flags = tuple(f"{c.id}: the gate could not run; needs manual review" for c in criteria)
+    return GateRun(outcomes, flags)
+
+
 def gate_criteria(rubric: Rubric) -> list[Criterion]:
     return [criterion for criterion in rubric.criteria if criterion.gate is not None]
 
@@ -84,7 +104,7 @@ def check_gate_tools(rubric: Rubric) -> None:
     """
     for criterion in gate_criteria(rubric):
         if isinstance(criterion.gate, RuffGate):
-            ruff_config(rubric, criterion.gate)
+            config = ruff_config(rubric, criterion.gate)
             module, what = "ruff", "ruff"
         else:
             module, what = "coverage", "coverage.py"
@@ -94,6 +114,53 @@ def check_gate_tools(rubric: Rubric) -> None:
                 "here. Grade with `nox -s grade " + rubric.lab + "` (it installs what grading "
                 "needs), or run `pip install -e '.[lab]'` in the course repository."
             )
+        if isinstance(criterion.gate, RuffGate):
+            check_ruff_config(config)
+
+
+def _ruff_command(config: Path, *paths: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "ruff",
+        "check",
+        "--config",
+        str(config),
+        "--no-cache",
+        "--ignore-noqa",
+        "--exit-zero",
+        "--output-format",
+        "json",
+        *paths,
+    ]
+
+
+def check_ruff_config(config: Path) -> None:
+    """RubricError when ruff fails with ``config`` on an empty project: the course's fault.
+
+    Run once per settings file version (cached by path and modification time), so that a ruff
+    failure while grading can be put down to the submission.
+    """
+    stat = config.stat()
+    _check_ruff_config(config, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _check_ruff_config(config: Path, mtime_ns: int, size: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="grader-ruff-probe-") as tmp:
+        (Path(tmp) / "empty.py").write_text('"""Nothing to find."""\n')
+        done = subprocess.run(
+            _ruff_command(config, "."),
+            cwd=tmp,
+            env=_scrubbed_environment(Path(tmp)),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=RUFF_TIMEOUT,
+            check=False,
+        )
+    if done.returncode != 0:
+        error = done.stderr.decode("utf-8", "replace").strip()[-500:]
+        raise RubricError(f"ruff cannot check any project with {config}: {error}")
 
 
 def run_quality_gates(
@@ -117,7 +184,10 @@ def run_quality_gates(
     def one(criterion: Criterion) -> tuple[TestOutcome, str | None]:
         check, gate, scratch = criterion.checks[0], criterion.gate, work / f"gate-{criterion.id}"
         if isinstance(gate, RuffGate):
-            return run_ruff(check, ruff_config(rubric, gate), staged, scratch), None
+            outcome = run_ruff(check, ruff_config(rubric, gate), staged, scratch)
+            if outcome.outcome == "error":  # ruff failed or timed out on this submission
+                return outcome, f"{criterion.id}: ruff could not check the submission; needs review"
+            return outcome, None
         if mode != "local":
             flag = f"{criterion.id}: needs manual review (learner tests, official mode)"
             return TestOutcome(check, "error", 0.0, MANUAL_REVIEW), flag
@@ -149,46 +219,72 @@ def _scrubbed_environment(work: Path) -> dict[str, str]:
     }
 
 
+def _ruff(config: Path, project: Path, work: Path, *paths: str) -> list[Any] | None:
+    """ruff's findings for ``paths`` in ``project``; None when ruff failed (crashed, or printed
+    something that is not its JSON list). TimeoutExpired propagates."""
+    done = subprocess.run(
+        _ruff_command(config, *paths),
+        cwd=project,
+        env=_scrubbed_environment(work),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=RUFF_TIMEOUT,
+        check=False,
+    )
+    try:
+        findings = json.loads(done.stdout)
+    except ValueError:
+        return None
+    return findings if done.returncode == 0 and isinstance(findings, list) else None
+
+
+def _files_ruff_stops_on(config: Path, project: Path, work: Path, deadline: float) -> list[str]:
+    """The Python files ruff fails on alone (at most :data:`RUFF_PROBED_FILES` tried, until
+    ``deadline``): what the learner is told to look at when ruff fails on the project."""
+    candidates = sorted(
+        p.relative_to(project).as_posix()
+        for p in project.rglob("*")
+        if p.suffix in (".py", ".pyi") and p.is_file()
+    )
+    failing = []
+    for rel in candidates[:RUFF_PROBED_FILES]:
+        if time.monotonic() > deadline:
+            break
+        try:
+            if _ruff(config, project, work, rel) is None:
+                failing.append(rel)
+        except subprocess.TimeoutExpired:
+            failing.append(rel)
+    return failing
+
+
 def run_ruff(check: str, config: Path, staged: StagedSubmission, work: Path) -> TestOutcome:
-    """``ruff check`` over the staged copy with ``config``; passed when it finds nothing."""
+    """``ruff check`` over the staged copy with ``config``; passed when it finds nothing.
+
+    When ruff itself fails on the project (see the module doc), the outcome is ``error``, with
+    the files ruff stops on named; :func:`run_quality_gates` flags it for manual review.
+    """
     project = staged.path
-    command = [
-        sys.executable,
-        "-m",
-        "ruff",
-        "check",
-        "--config",
-        str(config),
-        "--no-cache",
-        "--exit-zero",
-        "--output-format",
-        "json",
-        ".",
-    ]
     started = time.monotonic()
     try:
-        done = subprocess.run(
-            command,
-            cwd=project,
-            env=_scrubbed_environment(work),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=RUFF_TIMEOUT,
-            check=False,
-        )
+        findings = _ruff(config, project, work, ".")
     except subprocess.TimeoutExpired:
         return TestOutcome(
             check, "error", RUFF_TIMEOUT, f"ruff did not finish within {RUFF_TIMEOUT:.0f} seconds"
         )
+    if findings is None:
+        culprits = _files_ruff_stops_on(config, project, work, started + RUFF_TIMEOUT)
+        named = ", ".join(culprits[:SHOWN]) + (" and others" if len(culprits) > SHOWN else "")
+        where = f"it stops with an error on {named}" if culprits else "it stops with an error"
+        return TestOutcome(
+            check,
+            "error",
+            time.monotonic() - started,
+            f"ruff could not check your project: {where}. This usually means an expression or "
+            "type nested thousands of levels deep, which ruff cannot read; rewrite or remove "
+            "it, then grade again. An instructor reviews this criterion.",
+        )
     seconds = time.monotonic() - started
-    try:
-        findings = json.loads(done.stdout)
-    except ValueError:
-        findings = None
-    if done.returncode != 0 or not isinstance(findings, list):
-        # ruff itself failed (a broken settings file, say): the course's problem, not a score.
-        error = done.stderr.decode("utf-8", "replace").strip()[-500:]
-        raise RubricError(f"ruff could not check {project} with {config}: {error}")
     if not findings:
         return TestOutcome(check, "passed", seconds, "ruff found nothing to fix")
     return TestOutcome(check, "failed", seconds, ruff_message(findings, project, staged, config))

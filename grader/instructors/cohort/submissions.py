@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import UsageError
+from grader.errors import SubmissionError, UsageError
 from grader.staging import StageLimits, digest_tree, locate_project
 from grader.staging.archives import ARCHIVE_SUFFIXES, UnsafeArchive, extract
 
@@ -206,4 +206,9 @@ def prepare(
             "Submit the project folder again as a plain .zip of your project.",
         )
     project = locate_project(unpacked.root, lab)
-    return Prepared(submission.learner_id, unpacked.source, project, digest_tree(project))
+    try:
+        digest = digest_tree(project, limits)
+    except SubmissionError as exc:  # nested too deeply to walk: staging would refuse it too
+        raw = hashlib.sha256(str(exc).encode()).hexdigest()
+        return Prepared(submission.learner_id, unpacked.source, project, f"sha256:{raw}", str(exc))
+    return Prepared(submission.learner_id, unpacked.source, project, digest)
