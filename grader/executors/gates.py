@@ -305,7 +305,10 @@ def ruff_message(
             row = finding.get("location", {}).get("row", "?")
             shown.append(f"{where.as_posix()}:{row} {code} {finding.get('message', '')}")
     rules = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
-    command = f"ruff check --config {os.path.relpath(config, staged.source)} ."
+    # As run from the learner's lab folder (labs/LAB/starter, two folders under the settings
+    # file): a path relative to wherever this copy was graded from would name host folders, and
+    # mean nothing to a learner whose upload was graded elsewhere.
+    command = f"ruff check --config ../../{config.name} ."
     return (
         f"ruff found {len(findings)} problem(s) ({rules}): {'; '.join(shown)}. "
         f"See them all with `{command}` in your project."

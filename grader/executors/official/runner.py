@@ -20,7 +20,12 @@ both alike. One run, within one wall-clock deadline (the rubric's ``timeout_seco
    under the job's uid.
 
 The trusted process's report is trusted code's output, but it is still parsed defensively, and
-``grader.scoring`` still fails closed on any expected check that is missing from it.
+``grader.scoring`` still fails closed on any expected check that is missing from it. A report
+that is missing, malformed or over its size cap (a submission can inflate it, for example with
+megabyte-long answers that the checks quote) ends the run with status ``error`` and
+:data:`REPORT_UNREADABLE`, a sentence that quotes nothing. The sandbox and trusted logs, which
+can hold a hidden check's source lines and pytest's assertion introspection, go only to the
+instructor-side debug log (:func:`grader.incidents.record_incident`), never into the result.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from grader.executors.official.sandbox import (
     start_sandbox,
     write_etc,
 )
+from grader.incidents import record_incident
 from grader.report import Report, parse_report
 from grader.rubric import Rubric
 from grader.staging import StagedSubmission
@@ -62,6 +68,13 @@ STATUS_LINE_LIMIT = 16 * 1024
 MAX_FLAGS = 50
 SANDBOX_DATABASE = "sqlite:////tmp/grader-db.sqlite3"
 _PR_SET_PDEATHSIG = 1
+
+REPORT_UNREADABLE = (
+    "The grader could not read the verdicts of the checks (their report was missing or larger "
+    "than its limit), so this submission could not be graded. Very large responses from your "
+    "project can cause this: make sure no endpoint answers with megabytes of data, then grade "
+    "again. An instructor has the details."
+)
 
 TAMPERED = (
     "Your project wrote to the grader's status channel (a file descriptor it did not open), so "
@@ -373,10 +386,16 @@ def run_official_checks(
         return CheckRun(watch.report, watch.timed_out, returncode, seconds, log_tail)
     report = parse_report(report_file)
     if report is None:
-        raise RuntimeError(
-            f"the trusted checks process ended without a report (exit code {returncode}): "
-            + log_tail[-1500:]
+        try:
+            size = f"{report_file.stat().st_size} bytes"
+        except OSError:
+            size = "missing"
+        record_incident(
+            f"official-report-{rubric.lab}",
+            f"The trusted checks process ended without a readable report (exit code "
+            f"{returncode}, report {size}).\n--- sandbox and trusted logs (tail) ---\n{log_tail}",
         )
+        return CheckRun(_fatal("checks", REPORT_UNREADABLE), False, returncode, seconds, "")
     flags = tuple(watch.flags) + _trusted_flags(report_file)
     return CheckRun(report, False, returncode, seconds, log_tail, flags)
 
