@@ -96,8 +96,18 @@ def run_case(case: Case, base: Path, tmp: Path, *extra: str) -> Output:
     }
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", case.lab, "--submission", str(submission)]
-        + ["--output", str(out), *extra],
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            case.lab,
+            "--submission",
+            str(submission),
+            "--output",
+            str(out),
+            *extra,
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -238,10 +248,14 @@ def pax_record(keyword: bytes, value: bytes) -> bytes:
 
 
 def _solution_tar(tree: Path) -> bytes:
+    """``tree`` as tar members without the end marker (read before close() writes it), so
+    blocks appended after it are parsed as the archive's next headers."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tf:
         tf.add(tree, arcname="project")
-    return buffer.getvalue().rstrip(b"\0")  # reopened below: the end marker comes last
+        members = buffer.getvalue()
+    assert len(members) % 512 == 0
+    return members
 
 
 def hostile_tar(

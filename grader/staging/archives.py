@@ -368,7 +368,8 @@ def scan_tar_headers(stream: IO[bytes], limits: StageLimits, label: str) -> None
                 raise _too_big(label, limits, f"unpacks to more than {mib} MiB")
             _skip(stream, -(-size // _BLOCK) * _BLOCK)
         elif kind not in _NO_DATA_TYPES:
-            raise _refused_header(label, f"an entry of tar type {kind!r} (not a file or folder)")
+            shown = kind.decode("latin-1")
+            raise _refused_header(label, f"an entry of tar type {shown!r} (not a file or folder)")
 
 
 def _pax_size(label: str, value: bytes) -> int:
