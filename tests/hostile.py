@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.release.scan import distinctive
+from grader.course.release.scan import distinctive
 from tests.support import ROOT
 
 ADDRESS_SPACE = 1024**3  # the grader refusing an archive needs a fraction of this

@@ -42,7 +42,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Protocol
 
 from grader.staging.stage import StageLimits
 
@@ -249,7 +249,20 @@ def _tar_members(tf: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
         yield member
 
 
-def _decompressed(raw: IO[bytes]) -> IO[bytes]:
+class _Stream(Protocol):
+    """What the header scan reads from: any binary stream (a file, or a decompressor)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _checksums(header: bytes) -> tuple[int, int]:
+    """A header's checksum as tar computes it, unsigned and signed (old tars used signed
+    bytes): the sum of its bytes with the checksum field itself counted as spaces."""
+    rest = header[:148] + b" " * 8 + header[156:]
+    return sum(rest), sum(b - 256 if b > 127 else b for b in rest)
+
+
+def _decompressed(raw: IO[bytes]) -> _Stream:
     """``raw`` decompressed as tarfile's ``r:*`` would (gzip, bzip2, xz, or none), as a stream."""
     magic = raw.read(6)
     raw.seek(0)
@@ -262,14 +275,14 @@ def _decompressed(raw: IO[bytes]) -> IO[bytes]:
     return raw
 
 
-def _read(stream: IO[bytes], size: int) -> bytes:
+def _read(stream: _Stream, size: int) -> bytes:
     data = b""
     while len(data) < size and (chunk := stream.read(min(size - len(data), 1024 * 1024))):
         data += chunk
     return data
 
 
-def _skip(stream: IO[bytes], size: int) -> None:
+def _skip(stream: _Stream, size: int) -> None:
     while size > 0 and (chunk := stream.read(min(size, 1024 * 1024))):
         size -= len(chunk)
 
@@ -317,7 +330,7 @@ def _pax_records(label: str, data: bytes) -> dict[bytes, bytes]:
     return records
 
 
-def scan_tar_headers(stream: IO[bytes], limits: StageLimits, label: str) -> None:
+def scan_tar_headers(stream: _Stream, limits: StageLimits, label: str) -> None:
     """Walk a tar stream's headers without :mod:`tarfile`; refuse what it must never parse.
 
     Follows tarfile's own reading of the layout (which entries carry data, and pax ``size``
@@ -337,7 +350,7 @@ def scan_tar_headers(stream: IO[bytes], limits: StageLimits, label: str) -> None
             return
         kind = header[156:157]
         size = _octal(header[124:136])
-        if size is None or size < 0 or _octal(header[148:156]) not in tarfile.calc_chksums(header):
+        if size is None or size < 0 or _octal(header[148:156]) not in _checksums(header):
             return  # not a header tarfile accepts either: it says the archive is damaged
         entries += 1
         if entries > 4 * limits.max_files + 64:

@@ -28,15 +28,15 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from grader.archives import UnsafeArchive, extract
+from grader.course.labgen import generate_lab
 from grader.errors import RubricError, SubmissionError
-from grader.gates import run as gates
-from grader.gates.run import run_ruff
-from grader.labgen import generate_lab
+from grader.executors import gates
+from grader.executors.gates import run_ruff
 from grader.render import render_result
 from grader.rubric import load_rubric
 from grader.safetext import PathScrubber, for_rich, strip_control
-from grader.staging import StageLimits, stage_submission, walk_tree
+from grader.staging.archives import UnsafeArchive, extract
+from grader.staging.stage import StageLimits, stage_submission, walk_tree
 from tests.hostile import (
     Case,
     Output,
@@ -686,7 +686,7 @@ def test_a_ruff_crash_grades_the_rest_and_flags_it(tmp_path: Path) -> None:
 
 def test_source_too_deep_for_the_compiler_is_refused_in_process(tmp_path: Path) -> None:
     """check_syntax itself (no CLI): the RecursionError becomes the syntax stage's sentence."""
-    from grader.staging import check_syntax
+    from grader.staging.stage import check_syntax
 
     tree = tmp_path / "tree"
     tree.mkdir()

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from grader.official.runner import REPORT_UNREADABLE
+from grader.executors.official.runner import REPORT_UNREADABLE
 from tests.grader.test_hostile_input import CORPUS, _assert_definite
 from tests.hostile import leaks, remove_tree, run_case
 from tests.official.conftest import lab01_variant
