@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import EXIT_FAILED, EXIT_PASSED, UsageError
+from grader.safetext import strip_control
 
 ACTOR_ENV = "GRADER_ACTOR"
 
@@ -173,9 +174,10 @@ def _cohort_grade(args: argparse.Namespace) -> int:
         f"{report.errors} could not be graded (see their feedback). Gradebook: {shown}"
     )
     if report.missing:
-        print(f"No submission from: {', '.join(report.missing)}")
+        print(f"No submission from: {strip_control(', '.join(report.missing))}")
     if report.not_on_roster:
-        print(f"Not on the roster (ignored): {', '.join(report.not_on_roster)}")
+        # Entries named by whoever uploaded them: never a terminal sequence.
+        print(f"Not on the roster (ignored): {strip_control(', '.join(report.not_on_roster))}")
     return EXIT_PASSED
 
 
@@ -198,6 +200,7 @@ def _cohort_override(args: argparse.Namespace) -> int:
 def _cohort_status(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     root, gradebook = _open(args)
     with gradebook:
@@ -207,11 +210,13 @@ def _cohort_status(args: argparse.Namespace) -> int:
     for column in ("Learner", "Status", "Points", "Override", "Graded at (UTC)"):
         table.add_column(column)
     for g in grades:
-        table.add_row(
-            g.learner.id,
+        table.add_row(  # ids and reasons are text, never rich markup
+            Text(strip_control(g.learner.id)),
             g.status,
             f"{g.points}/{g.max_points}",
-            f"{g.override_points} ({g.override_reason})" if g.override_points is not None else "",
+            Text(strip_control(f"{g.override_points} ({g.override_reason})"))
+            if g.override_points is not None
+            else "",
             g.graded_at.strftime("%Y-%m-%d %H:%M"),
         )
     Console(highlight=False).print(table)

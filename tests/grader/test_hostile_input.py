@@ -720,3 +720,44 @@ def test_unexpected_staging_failures_are_a_status_not_a_crash(
     assert len(logs) == 1
     assert "Traceback (most recent call last)" in logs[0].read_text()
     assert logs[0].stat().st_mode & 0o077 == 0
+
+
+# --- cohort grading uses the same extractor and walk ----------------------------------------------
+
+
+COHORT_SAMPLE = (
+    "zip-file-then-folder",
+    "zip-300-char-name",
+    "zip-1100-deep",
+    "tar-1100-deep",
+    "pax-cve-2024-6232-huge",
+    "gnu-long-name-2-3-gb",
+    "folder-1100-deep",
+)
+
+
+@pytest.mark.parametrize("case_id", COHORT_SAMPLE)
+def test_cohort_preparation_refuses_the_corpus_with_the_same_sentence(
+    case_id: str, lab01_solution: Path, tmp_path: Path
+) -> None:
+    """Batch grading unpacks and walks uploads itself (cache, digest) before any grading: the
+    same inputs become the learner's ``problem``, never an exception that stops the batch."""
+    from grader.instructors.cohort.submissions import Submission, learner_id_of, prepare
+
+    case = next(c for c in CORPUS if c.id == case_id)
+    tree = tmp_path / "tree"
+    shutil.copytree(lab01_solution, tree)
+    built = case.build(tree, tmp_path)
+    entry = tmp_path / "uploads" / ("ann" + "".join(built.suffixes) if built.is_file() else "ann")
+    entry.parent.mkdir()
+    built.rename(entry)
+    identified = learner_id_of(entry)
+    assert identified is not None
+    try:
+        prepared = prepare(Submission("ann", identified[1], entry), "lab01", tmp_path / "cache")
+    finally:
+        remove_tree(entry)
+    assert prepared.problem is not None
+    flowed = " ".join(prepared.problem.split())
+    for phrase in case.phrases:
+        assert phrase in flowed, prepared.problem

@@ -43,6 +43,7 @@ from grader.instructors.cohort.jobs import GradeJob, checks_digest, run_job, wor
 from grader.instructors.cohort.roster import load_roster
 from grader.instructors.cohort.submissions import discover, prepare
 from grader.instructors.gradebook import Gradebook
+from grader.safetext import for_rich
 
 
 @dataclass(frozen=True)
@@ -193,9 +194,11 @@ def grade_cohort(
                 if result["status"] != "graded":
                     report.errors += 1
                 score = result["score"]
-                progress.console.print(
-                    f"{job.learner_id}: {result['status']} {score['points']}/"
-                    f"{score['max_points']} ({seconds:.1f} s)",
+                progress.console.print(  # the id is an upload's file name: literal text only
+                    for_rich(
+                        f"{job.learner_id}: {result['status']} {score['points']}/"
+                        f"{score['max_points']} ({seconds:.1f} s)"
+                    ),
                     highlight=False,
                 )
                 if on_result is not None:

@@ -43,6 +43,7 @@ from grader.instructors.cohort.run import (
     record,
 )
 from grader.instructors.gradebook import Gradebook
+from grader.safetext import for_rich
 
 WORKER_WAIT = 1.5  # seconds to wait for workers to answer "who consumes this queue?"
 
@@ -174,7 +175,8 @@ def grade_cohort_celery(
                 if meta.get("status") != "SUCCESS":
                     why = _failure(meta)
                     report.failed.append((job.learner_id, why))
-                    progress.console.print(f"{job.learner_id}: not graded ({why})")
+                    # The id is an upload's file name and ``why`` quotes a worker's exception.
+                    progress.console.print(for_rich(f"{job.learner_id}: not graded ({why})"))
                     AsyncResult(tid, app=app).forget()  # reported; the next run sends it again
                     progress.advance(task)
                     continue
@@ -187,8 +189,10 @@ def grade_cohort_celery(
                     report.errors += 1
                 score = result["score"]
                 progress.console.print(
-                    f"{job.learner_id}: {result['status']} {score['points']}/"
-                    f"{score['max_points']} ({payload['seconds']:.1f} s on {payload['worker']})",
+                    for_rich(
+                        f"{job.learner_id}: {result['status']} {score['points']}/"
+                        f"{score['max_points']} ({payload['seconds']:.1f} s on {payload['worker']})"
+                    ),
                     highlight=False,
                 )
                 AsyncResult(tid, app=app).forget()  # recorded: Redis need not keep it
