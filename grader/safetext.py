@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -71,8 +70,8 @@ class PathScrubber:
     the project: ``/tmp/grader-lab01-x/submission/api/views.py`` becomes ``api/views.py``, and
     the bare folder becomes "your project folder". Every other known folder becomes a
     placeholder in angle brackets: ``<grader work folder>``, ``<course>``, ``<python>``,
-    ``<tmp>``. Longer paths are replaced first, so a staged copy inside the temporary folder is
-    made relative rather than shown as ``<tmp>/...``.
+    ``<home>``. Longer paths are replaced first, so a staged copy inside the work folder is
+    made relative rather than shown as ``<grader work folder>/submission/...``.
     """
 
     def __init__(self) -> None:
@@ -83,8 +82,10 @@ class PathScrubber:
         for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
             self.add(Path(prefix), "<python>")
         self.add(Path(sys.executable).parent, "<python>")
-        self.add(Path(tempfile.gettempdir()), "<tmp>")
         self.add(Path.home(), "<home>")
+        # Not the system's temporary folder as a whole: learners quote paths like /tmp/x.py
+        # in their own files (an archive member's name, say), and a refusal must quote them
+        # as they are. The grader's own temporary folders are registered one by one (add()).
 
     def add(self, path: Path, placeholder: str) -> None:
         """Show ``path`` (and anything under it) as ``placeholder`` (and ``placeholder/...``)."""
