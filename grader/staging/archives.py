@@ -208,7 +208,38 @@ def _corrupt(label: str, kind: str) -> UnsafeArchive:
     )
 
 
+def zip_entry_count(archive: Path) -> int | None:
+    """The entry count a zip's end-of-central-directory record declares (zip64 too), read
+    before :mod:`zipfile` builds an object for every entry; None when there is no such record
+    (zipfile then says the archive is damaged)."""
+    with archive.open("rb") as fh:
+        fh.seek(0, io.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - (22 + 0xFFFF)))  # the record, then a comment of up to 64 KiB
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return None
+    count = int.from_bytes(tail[at + 10 : at + 12], "little")
+    locator = tail[at - 20 : at] if at >= 20 else b""
+    if count == 0xFFFF and locator.startswith(b"PK\x06\x07"):
+        with archive.open("rb") as fh:  # the zip64 record, where the real count is
+            fh.seek(int.from_bytes(locator[8:16], "little"))
+            record = fh.read(56)
+        if record.startswith(b"PK\x06\x06") and len(record) == 56:
+            count = int.from_bytes(record[32:40], "little")
+    return count
+
+
 def _extract_zip(archive: Path, dest: Path, limits: StageLimits, label: str) -> None:
+    # zipfile reads the whole central directory into objects before anything can be checked:
+    # a small zip declaring millions of entries would cost gigabytes, so its count is read
+    # first (folders have entries too, hence the allowance over the file limit).
+    if archive.stat().st_size > limits.max_bytes:
+        raise _too_big(label, limits, f"is {archive.stat().st_size // (1024 * 1024)} MiB")
+    count = zip_entry_count(archive)
+    if count is not None and count > 4 * limits.max_files:
+        raise _too_big(label, limits, f"holds {count} entries")
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = zf.infolist()

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ from tests.hostile import (
     source_file,
     tar_case,
     zip_case,
+    zip_of,
 )
 from tests.support import ROOT
 
@@ -82,6 +84,19 @@ ZIP_CLASH = (
         ("both a file and a folder", "Rename one of them"),
     ),
 )
+
+
+def _many_entries(count: int) -> Any:
+    """The solution zipped, plus ``count`` empty folder entries: a central directory that
+    costs zipfile an object per entry before any limit could be checked."""
+
+    def build(tree: Path, tmp: Path) -> Path:
+        return zip_of(tree, tmp / "entries.zip", [(f"e{i}/", b"") for i in range(count)])
+
+    return build
+
+
+ZIP_CLASH += (Case("zip-10000-folder-entries", _many_entries(10_000), ("holds 10064 entries",)),)
 
 LONG_NAMES = (
     Case(
@@ -428,6 +443,20 @@ def test_a_tar_bomb_is_refused_before_it_is_decompressed(tmp_path: Path) -> None
     with pytest.raises(UnsafeArchive, match="unpacks to more than 50 MiB"):
         extract(archive, tmp_path / "out", limits=limits)
     assert not (tmp_path / "out" / "big.bin").exists()
+
+
+def test_a_zip64_entry_count_is_read_before_zipfile_parses_it(tmp_path: Path) -> None:
+    """Over 65,535 entries a zip's count lives in the zip64 record: it is read from there."""
+    from grader.staging.archives import zip_entry_count
+
+    archive = tmp_path / "z64.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(70_000):
+            zf.writestr(zipfile.ZipInfo(f"e{i}/"), b"")
+    assert zip_entry_count(archive) == 70_000
+    with pytest.raises(UnsafeArchive, match="holds 70000 entries"):
+        extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 # --- units: walking, staging ---------------------------------------------------------------------
