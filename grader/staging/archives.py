@@ -235,12 +235,12 @@ def _extract_zip(archive: Path, dest: Path, limits: StageLimits, label: str) -> 
     # zipfile reads the whole central directory into objects before anything can be checked:
     # a small zip declaring millions of entries would cost gigabytes, so its count is read
     # first (folders have entries too, hence the allowance over the file limit).
-    if archive.stat().st_size > limits.max_bytes:
-        raise _too_big(label, limits, f"is {archive.stat().st_size // (1024 * 1024)} MiB")
-    count = zip_entry_count(archive)
-    if count is not None and count > 4 * limits.max_files:
-        raise _too_big(label, limits, f"holds {count} entries")
     try:
+        if archive.stat().st_size > limits.max_bytes:
+            raise _too_big(label, limits, f"is {archive.stat().st_size // (1024 * 1024)} MiB")
+        count = zip_entry_count(archive)
+        if count is not None and count > 4 * limits.max_files:
+            raise _too_big(label, limits, f"holds {count} entries")
         with zipfile.ZipFile(archive) as zf:
             infos = zf.infolist()
             files = [i for i in infos if not i.is_dir()]
@@ -270,7 +270,15 @@ def _extract_zip(archive: Path, dest: Path, limits: StageLimits, label: str) -> 
                     raise _too_big(label, limits, f"holds {rel}, {info.file_size // 1024} KiB")
                 with zf.open(info) as src:
                     _write(src, target, info.file_size, label, rel, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, RuntimeError, NotImplementedError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        RuntimeError,  # an encrypted member
+        NotImplementedError,  # a compression method zipfile lacks
+        OSError,  # unreadable, or a write failing for a reason no rule above names
+        zlib.error,
+    ):
         raise _corrupt(label, "zip") from None
 
 
