@@ -308,7 +308,7 @@ def ruff_message(
     # As run from the learner's lab folder (labs/LAB/starter, two folders under the settings
     # file): a path relative to wherever this copy was graded from would name host folders, and
     # mean nothing to a learner whose upload was graded elsewhere.
-    command = f"ruff check --config ../../{config.name} ."
+    command = f"ruff check --config ../../{config.name} --ignore-noqa ."
     return (
         f"ruff found {len(findings)} problem(s) ({rules}): {'; '.join(shown)}. "
         f"See them all with `{command}` in your project."

@@ -289,7 +289,7 @@ def test_a_lint_error_fails_naming_file_line_and_rule(project: Path, run_ruff: A
     message = outcome.message or ""
     assert "api/urls.py:3 F401" in message
     assert "See them all with `ruff check --config " in message
-    assert "learner-ruff.toml .` in your project" in message
+    assert "learner-ruff.toml --ignore-noqa .` in your project" in message
 
 
 def test_the_projects_own_ruff_settings_change_nothing(project: Path, run_ruff: Any) -> None:
