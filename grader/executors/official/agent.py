@@ -36,7 +36,26 @@ in that sandbox before, so code elsewhere in the project cannot answer for the s
      connection (the learner's code then meets a real driver error), or restore it;
    - ``POST caches``: clear every cache in ``settings.CACHES`` and answer how many, so throttle
      counters and cached answers never carry from one check into the next (local mode clears
-     them before every check too).
+     them before every check too);
+   - ``POST reset``: put the database back as it was right after it was built (a copy of the
+     SQLite file taken then), as local mode rolls each check's transaction back;
+   - ``POST data`` / ``POST models`` ``{"op", "args", "kwargs"}``: run one method of the
+     grader's ``DataHelper`` / ``ModelInspector`` (``grader/executors/harness/data.py``, mounted read-only
+     at ``/grader/grader_data.py``) in this process, through the ORM;
+   - ``POST auth`` ``{"user": pk | null}``: load that user once, so that requests carrying the
+     header ``X-Grader-As: <token>:<pk>`` reach DRF force-authenticated as that user, as local
+     mode's ``api.authenticate`` does (the header never reaches the project);
+   - ``POST token`` ``{"user": pk}``: an access token for that user that expired an hour ago,
+     made by Simple JWT with the project's settings;
+   - ``POST queries`` ``{"on": bool}``: start counting the SQL the project runs (every
+     connection, every thread), or stop and answer ``{"total", "sql"}``;
+   - ``POST clock`` ``{"op": "install" | "advance" | "remove", "seconds"}``: replace DRF's
+     throttle timer with a clock that moves only when told, move it, or put the real one back.
+
+   Every answer is ``{"value": ...}`` (or a handler's own small document), ``{"assertion":
+   message}`` for what local mode reports as a failed check, or ``{"raised": message}`` for an
+   exception the project's code raised. None of it is a verdict: the trusted side validates the
+   shape of every answer and the hidden check decides.
 """
 
 from __future__ import annotations
@@ -52,8 +71,12 @@ from typing import Any
 
 SOURCE = Path("/grader/source")
 WORKSPACE = Path("/submission")
+DATA_HELPERS = Path("/grader/grader_data.py")  # grader/executors/harness/data.py, read-only
 MESSAGE_LIMIT = 300
 BODY_LIMIT = 64 * 1024
+OUTPUT_LIMIT = 16 * 1024  # characters of a management command's output sent back
+SQL_LIMIT = 200  # statements (each cut to MESSAGE_LIMIT characters) sent back by ``queries``
+AS_HEADER = "HTTP_X_GRADER_AS"
 UNREACHABLE_SQLITE = "/nonexistent-grader-dir/unreachable.sqlite3"
 
 Environ = dict[str, Any]
@@ -242,6 +265,246 @@ def clear_caches() -> int:
     return cleared
 
 
+class Database:
+    """The SQLite file as it was right after the database was built, copied back on request.
+
+    Local mode rolls every check's transaction back; here each check starts from this copy.
+    Only a file database can be copied: for anything else ``reset`` says so and the trusted
+    side fails the check closed.
+    """
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.lock = threading.Lock()
+
+    def snapshot(self) -> None:
+        from django.db import connections
+
+        conf = connections.settings["default"]
+        name = str(conf.get("NAME", ""))
+        if "sqlite" not in str(conf.get("ENGINE", "")) or not name.startswith("/"):
+            return
+        connections.close_all()
+        path = Path(name)
+        if path.is_file():
+            shutil.copyfile(path, path.with_name(path.name + ".grader-template"))
+            self.path = path
+
+    def reset(self) -> bool:
+        from django.db import connections
+
+        if self.path is None:
+            return False
+        with self.lock:
+            connections.close_all()
+            template = self.path.with_name(self.path.name + ".grader-template")
+            fresh = self.path.with_name(self.path.name + ".grader-fresh")
+            shutil.copyfile(template, fresh)
+            for suffix in ("-journal", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            os.replace(fresh, self.path)  # connections opened from now on see the copy
+        return True
+
+
+class QueryCounter:
+    """Counts every statement the project sends to any database, on any thread, while on.
+
+    Hooked into each connection as Django opens it (``connection_created``), through
+    ``execute_wrappers``: the same statements local mode's ``CaptureQueriesContext`` logs.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.on = False
+        self.total = 0
+        self.sql: list[str] = []
+
+    def __call__(self, execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+        if self.on:
+            with self.lock:
+                self.total += 1
+                if len(self.sql) < SQL_LIMIT:
+                    self.sql.append(str(sql)[:MESSAGE_LIMIT])
+        return execute(sql, params, many, context)
+
+    def install(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        def hook(sender: Any, connection: Any, **kwargs: Any) -> None:
+            if self not in connection.execute_wrappers:
+                connection.execute_wrappers.append(self)
+
+        connection_created.connect(hook, weak=False)
+
+    def switch(self, on: bool) -> dict[str, Any]:
+        with self.lock:
+            found = {"total": self.total, "sql": list(self.sql)}
+            self.on, self.total, self.sql = on, 0, []
+        return found
+
+
+class ThrottleClock:
+    """DRF's throttle timer, replaced by a clock that moves only when the grader says so."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now: float | None = None
+        self.original: Any = None
+
+    def __call__(self) -> float:
+        with self.lock:
+            import time
+
+            return self.now if self.now is not None else time.time()
+
+    def handle(self, request: Any) -> dict[str, Any]:
+        import math
+        import time
+
+        from rest_framework.throttling import SimpleRateThrottle
+
+        op = request.get("op") if isinstance(request, dict) else None
+        with self.lock:
+            if op == "install":
+                if self.original is None:
+                    self.original = SimpleRateThrottle.__dict__.get("timer")
+                self.now = time.time()
+                # staticmethod: looked up on a throttle instance, the clock must not be bound.
+                SimpleRateThrottle.timer = staticmethod(self)
+            elif op == "advance":
+                seconds = request.get("seconds")
+                if (
+                    self.now is None
+                    or not isinstance(seconds, int | float)
+                    or isinstance(seconds, bool)
+                    or not math.isfinite(seconds)
+                    or not 0 <= seconds <= 10**7
+                ):
+                    return {"assertion": "the clock moves forward only, once installed"}
+                self.now += float(seconds)
+            elif op == "remove":
+                if self.original is not None:
+                    SimpleRateThrottle.timer = self.original
+                self.now, self.original = None, None
+                return {"now": None}
+            else:
+                return {"assertion": f"unknown clock operation {op!r}"}
+            return {"now": self.now}
+
+
+class Helpers:
+    """The grader's data helpers (``grader/executors/harness/data.py``), loaded in this process."""
+
+    DATA_OPS = frozenset(
+        {"create", "create_rejected", "user", "count", "values", "command", "admin_action"}
+    )
+    MODEL_OPS = frozenset(
+        {
+            "exists",
+            "user_model",
+            "fields",
+            "relation",
+            "constraints",
+            "db_constraints",
+            "admin",
+            "migrations",
+            "pending_migrations",
+        }
+    )
+
+    def __init__(self) -> None:
+        self._module: Any = None
+
+    def module(self) -> Any:
+        if self._module is None:
+            import importlib.util
+
+            spec = importlib.util.spec_from_file_location("grader_data", DATA_HELPERS)
+            if spec is None or spec.loader is None:
+                raise RuntimeError("the grader's data helpers are missing from the sandbox")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._module = module
+        return self._module
+
+    def call(self, kind: str, request: Any) -> dict[str, Any]:
+        if not isinstance(request, dict):
+            return {"assertion": "the grader sent a malformed request"}
+        op, args, kwargs = request.get("op"), request.get("args", []), request.get("kwargs", {})
+        allowed = self.DATA_OPS if kind == "data" else self.MODEL_OPS
+        if op not in allowed or not isinstance(args, list) or not isinstance(kwargs, dict):
+            return {"assertion": f"the grader asked for an unknown {kind} helper {op!r}"}
+        module = self.module()
+        target = module.DataHelper() if kind == "data" else module.ModelInspector(WORKSPACE)
+        try:
+            value = getattr(target, op)(*args, **kwargs)
+        except AssertionError as exc:
+            return {"assertion": (str(exc).strip().splitlines() or [""])[0][:MESSAGE_LIMIT * 2]}
+        except Exception as exc:  # the project's code raised: local mode's check errors too
+            return {"raised": describe(exc)}
+        if op == "command" and isinstance(value, dict):
+            value["output"] = str(value.get("output", ""))[:OUTPUT_LIMIT]
+        return {"value": module.plain(value)}
+
+
+def expired_token(user: Any) -> dict[str, Any]:
+    """``{"token"}``: Simple JWT's access token for ``user`` with ``exp`` an hour ago."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    model = get_user_model()
+    try:
+        found = model._base_manager.get(pk=user)
+    except (model.DoesNotExist, ValueError, TypeError):
+        return {"assertion": f"there is no user with the primary key {user!r}"}
+    token = AccessToken.for_user(found)
+    token.set_exp(lifetime=-datetime.timedelta(hours=1))
+    return {"token": str(token)}
+
+
+class ForcedUsers:
+    """Users loaded by ``auth``, by primary key: requests marked with ``X-Grader-As`` reach DRF
+    as them. Loaded once, as local mode's ``api.authenticate`` loads the user once, so query
+    counts match local mode's."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.users: dict[int, Any] = {}
+        self.lock = threading.Lock()
+
+    def load(self, request: Any) -> dict[str, Any]:
+        from django.contrib.auth import get_user_model
+
+        pk = request.get("user") if isinstance(request, dict) else None
+        if pk is None:
+            return {"user": None}
+        if not isinstance(pk, int) or isinstance(pk, bool):
+            return {"assertion": "api.authenticate takes a user's primary key"}
+        model = get_user_model()
+        try:
+            found = model._base_manager.get(pk=pk)
+        except model.DoesNotExist:
+            return {"assertion": f"api.authenticate: there is no user with the primary key {pk}"}
+        with self.lock:
+            self.users[pk] = found
+        return {"user": pk}
+
+    def clear(self) -> None:
+        with self.lock:
+            self.users.clear()
+
+    def pop(self, environ: Environ) -> Any:
+        """The user a request is marked for, or None; the marker is removed either way."""
+        marker = str(environ.pop(AS_HEADER, ""))
+        prefix = self.token + ":"
+        if not marker.startswith(prefix) or not marker[len(prefix) :].isdigit():
+            return None
+        with self.lock:
+            return self.users.get(int(marker[len(prefix) :]))
+
+
 def _json_response(start_response: Any, status: str, document: dict[str, Any]) -> list[bytes]:
     body = json.dumps(document, default=str).encode()
     start_response(
@@ -262,16 +525,31 @@ def make_application(token: str) -> Any:
     """The WSGI callable: the grader's requests under ``/__grader__/<token>/``, Django's after."""
     from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 
+    forced = ForcedUsers(token)
+
     class GraderRequest(WSGIRequest):  # type: ignore[misc]  # Django has no stubs here
         # The local mode's test client sets this too: checks judge API behaviour, not CSRF
         # tokens, and a real client without a session has none.
         _dont_enforce_csrf_checks = True
+
+        def __init__(self, environ: Environ) -> None:
+            user = forced.pop(environ)
+            super().__init__(environ)
+            if user is not None:
+                # What DRF's force_authenticate sets: DRF's Request then authenticates as them.
+                self._force_auth_user = user
 
     class GraderHandler(WSGIHandler):  # type: ignore[misc]
         request_class = GraderRequest
 
     django_app = GraderHandler()
     outage = Outage()
+    database = Database()
+    database.snapshot()
+    counter = QueryCounter()
+    counter.install()
+    clock = ThrottleClock()
+    helpers = Helpers()
     prefix = f"/__grader__/{token}/"
 
     def application(environ: Environ, start_response: Any) -> Any:
@@ -280,6 +558,33 @@ def make_application(token: str) -> Any:
             return django_app(environ, start_response)
         action = path[len(prefix) :]
         try:
+            return _control(action, environ, start_response)
+        finally:
+            from django.db import connections
+
+            connections.close_all()  # as Django does after each request it serves
+
+    def _control(action: str, environ: Environ, start_response: Any) -> Any:
+        def answer(document: dict[str, Any]) -> list[bytes]:
+            return _json_response(start_response, "200 OK", document)
+
+        try:
+            if action in ("data", "models"):
+                return answer(helpers.call(action, _read_body(environ)))
+            if action == "reset":
+                forced.clear()
+                return answer({"database": "reset" if database.reset() else "not-a-file"})
+            if action == "auth":
+                return answer(forced.load(_read_body(environ)))
+            if action == "token":
+                request = _read_body(environ)
+                return answer(expired_token(request.get("user") if isinstance(request, dict) else None))
+            if action == "queries":
+                request = _read_body(environ)
+                on = isinstance(request, dict) and request.get("on") is True
+                return answer(counter.switch(on))
+            if action == "clock":
+                return answer(clock.handle(_read_body(environ)))
             if action == "apps":
                 from django.apps import apps
 

@@ -21,13 +21,20 @@ very ones local mode runs; only the fixtures behind them differ:
     Asks the agent to point the default database at an unreachable one for the duration of the
     check (the learner's code meets a real driver error, as in local mode). The agent must
     confirm the switch, or the check fails closed for manual review.
-``clock``
-    Local mode's fake throttle clock cannot be installed in another process: a check that asks
-    for it fails closed for manual review, with a sentence that says so.
+``data``, ``models``, ``queries``, ``clock``
+    The same contracts as local mode's, each call one request to the agent, each answer
+    validated before the check sees it (:mod:`grader.executors.official.remote`, which documents the
+    protocol and what is evidence and what is the sandbox's report).
+``api.authenticate(pk)`` and ``project.expired_access_token(pk)``
+    The agent loads the user once and the requests that follow carry a marker header the agent
+    turns into DRF's forced authentication (as local mode's ``force_authenticate``); the token
+    is made by Simple JWT in the project's process and must be a JWT whose ``exp``, read here,
+    is an hour old.
 
-Before every check the agent clears the server's caches (an autouse fixture), as local mode
-does in process: throttle counters from one check must not answer the next with 429. A sandbox
-that does not confirm it fails the check closed for manual review.
+Before every check the agent puts the database back as it was after it was built (local mode
+rolls each check's transaction back) and clears the server's caches (autouse fixtures), so rows
+and throttle counters from one check never decide the next. A sandbox that does not confirm
+either fails the check closed for manual review.
 
 Fail closed: whatever cannot be decided out of process raises :class:`ManualReviewRequired`. That
 covers a fixture this module does not provide (for example one only local mode has), an ``api`` or
@@ -52,10 +59,23 @@ import pytest
 from grader.executors.harness.fixtures import ApiResponse, SettingsProbe
 from grader.executors.official.job import OfficialJob
 from grader.executors.official.probe import run_settings_probe
+from grader.executors.official.remote import (
+    MAX_REPLY_BYTES,
+    Malformed,
+    RemoteClock,
+    RemoteData,
+    RemoteModels,
+    RemoteQueries,
+    clean,
+    expired_jwt,
+    shown,
+)
 from grader.executors.official.sandbox import SandboxSpec
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_FACT_CHARS = 500
+MAX_REASON_CHARS = 300
+AS_HEADER = "X-Grader-As"  # marks a request for the agent's forced authentication
 # The project's folder inside the sandbox (grader.executors.official.sandbox).
 WORKSPACE = "/submission"
 MANUAL = "needs manual review"
@@ -94,9 +114,16 @@ class SandboxConnection:
                 time.sleep(0.05)
 
     def send(
-        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str], timeout: float
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: float,
+        limit: int = MAX_BODY_BYTES,
     ) -> tuple[int, dict[str, str], bytes]:
-        """``(status, lower-cased headers, body)``; raises :class:`ServerUnreachable`."""
+        """``(status, lower-cased headers, body)``; raises :class:`ServerUnreachable`, also for
+        a body over ``limit`` bytes and when the whole answer takes over ``timeout`` seconds."""
         if not self.seen_up:
             self._wait_until_up()
         started = time.monotonic()
@@ -113,9 +140,9 @@ class SandboxConnection:
                 if not chunk:
                     break
                 size += len(chunk)
-                if size > MAX_BODY_BYTES:
+                if size > limit:
                     raise ServerUnreachable(
-                        f"{method} {path} answered with a body over {MAX_BODY_BYTES // 1024} KiB; "
+                        f"{method} {path} answered with a body over {limit // 1024} KiB; "
                         "responses that large are not graded"
                     )
                 chunks.append(chunk)
@@ -145,8 +172,28 @@ class SandboxConnection:
 class HttpApiClient:
     """``api`` out of process: same methods and return type as local mode's ``ApiClient``."""
 
-    def __init__(self, connection: SandboxConnection) -> None:
+    def __init__(self, connection: SandboxConnection, control: Control | None = None) -> None:
         self._connection = connection
+        self._control = control
+        self._as: str | None = None
+
+    def authenticate(self, user: int | None) -> None:
+        """Send the next requests as the user whose primary key is ``user`` (None: nobody), as
+        local mode's ``ApiClient.authenticate``: DRF views see that user whatever
+        authentication the project sets, a plain Django view sees no one. The agent loads the
+        user now and must confirm it by its primary key."""
+        if self._control is None:
+            raise ManualReviewRequired("api.authenticate needs the sandbox's control path")
+        if user is not None and (not isinstance(user, int) or isinstance(user, bool)):
+            raise TypeError("api.authenticate takes a user's primary key (an int) or None")
+        answer = self._control.call("auth", {"user": user})
+        if set(answer) == {"assertion"}:
+            raise AssertionError(clean(str(answer["assertion"])))
+        if answer != {"user": user}:
+            raise ManualReviewRequired(
+                f"the sandbox answered api.authenticate({user}) with {shown(answer)}"
+            )
+        self._as = None if user is None else f"{self._control.token}:{user}"
 
     def __getattr__(self, name: str) -> NoReturn:
         # Helpers local mode's ApiClient may grow (authentication, tokens) that need the
@@ -162,6 +209,8 @@ class HttpApiClient:
         headers: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         sent = {"Host": "testserver", "Connection": "close", **dict(headers or {})}
+        if self._as is not None:
+            sent[AS_HEADER] = self._as
         body = None
         if json_body is not None:
             body = json.dumps(json_body).encode()
@@ -200,16 +249,25 @@ class Control:
 
     def __init__(self, connection: SandboxConnection, token: str, probe_timeout: float) -> None:
         self._connection = connection
+        self.token = token
         self._prefix = f"/__grader__/{token}/"
         self._probe_timeout = probe_timeout
 
-    def call(self, action: str, payload: Any = None) -> dict[str, Any]:
+    def call(
+        self, action: str, payload: Any = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """The agent's JSON answer to one request (see :mod:`grader.executors.official.remote`).
+
+        At most ``MAX_REPLY_BYTES`` within ``timeout`` seconds (default: the probe timeout
+        plus five), a JSON object with status 200; anything else raises
+        :class:`ManualReviewRequired` with a sentence naming the request."""
         body = None if payload is None else json.dumps(payload).encode()
         method = "GET" if payload is None else "POST"
         headers = {"Connection": "close", "Content-Type": "application/json"}
+        wait = self._probe_timeout + 5 if timeout is None else timeout
         try:
             status, _, data = self._connection.send(
-                method, self._prefix + action, body, headers, self._probe_timeout + 5
+                method, self._prefix + action, body, headers, wait, MAX_REPLY_BYTES
             )
         except ServerUnreachable as exc:
             raise ManualReviewRequired(
@@ -217,7 +275,7 @@ class Control:
             ) from None
         try:
             document = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         if status != 200 or not isinstance(document, dict):
             raise ManualReviewRequired(
@@ -288,6 +346,23 @@ class OfficialProject:
             return None
         return None
 
+    def expired_access_token(self, user: int) -> str:
+        """An access token for ``user`` (a primary key) that expired an hour ago, as local mode's
+        helper: made by Simple JWT in the project's process with its own settings and key. It
+        must be a JWT whose ``exp``, decoded here, is at least half an hour old, or the check
+        fails closed; the check then decides on how the server treats it."""
+        answer = self._control.call("token", {"user": user})
+        if set(answer) == {"assertion"}:
+            raise AssertionError(clean(str(answer["assertion"])))
+        try:
+            if set(answer) != {"token"}:
+                raise Malformed(f"it has the keys {shown(sorted(answer))}")
+            return expired_jwt(answer["token"])
+        except Malformed as exc:
+            raise ManualReviewRequired(
+                f"the sandbox's expired access token is not one ({exc})"
+            ) from None
+
     def settings_module(
         self, module: str, *, env: Mapping[str, str] | None = None, names: list[str]
     ) -> SettingsProbe:
@@ -333,7 +408,37 @@ class OfficialFixtures:
     @pytest.fixture
     def api(self) -> HttpApiClient:
         """HTTP client for the sandboxed server (see module docstring)."""
-        return HttpApiClient(self.connection)
+        return HttpApiClient(self.connection, self.control)
+
+    @pytest.fixture
+    def data(self) -> RemoteData:
+        """Rows in the server's database, through the agent (:class:`RemoteData`)."""
+        return RemoteData(self.control, self._helper_timeout())
+
+    @pytest.fixture
+    def models(self) -> RemoteModels:
+        """What the project's models declare, through the agent (:class:`RemoteModels`)."""
+        return RemoteModels(self.control, self._helper_timeout(70.0))
+
+    @pytest.fixture
+    def queries(self) -> RemoteQueries:
+        """Counts the SQL the server runs (:class:`RemoteQueries`)."""
+        return RemoteQueries(self.control)
+
+    @pytest.fixture
+    def clock(self) -> Iterator[RemoteClock]:
+        """DRF's throttle timer in the server, moved by hand for one check, then restored."""
+        clock = RemoteClock(self.control)
+        try:
+            yield clock
+        finally:
+            clock.remove()
+
+    def _helper_timeout(self, wanted: float | None = None) -> float:
+        """Seconds a helper may take: its own need (``makemigrations`` starts a process), never
+        past the run's deadline."""
+        want = self.job.probe_timeout + 5 if wanted is None else max(wanted, self.job.probe_timeout)
+        return max(1.0, min(want, self.job.deadline - time.monotonic()))
 
     @pytest.fixture
     def project(self) -> OfficialProject:
@@ -352,34 +457,51 @@ class OfficialFixtures:
                 raise ManualReviewRequired("the sandbox did not restore the database")
 
     @pytest.fixture(autouse=True)
-    def _fresh_caches(self) -> None:
+    def _fresh_database(self) -> None:
+        """Each check starts from the database as it was built (see module docstring)."""
+        answer = self.control.call("reset", {})
+        if answer != {"database": "reset"}:
+            raise ManualReviewRequired(
+                f"the sandbox could not put the database back before the check ({shown(answer)}): "
+                "the project may not use the SQLite file the grader set in DATABASE_URL"
+            )
+
+    @pytest.fixture(autouse=True)
+    def _fresh_caches(self, _fresh_database: None) -> None:
         """The server's caches are empty when each check starts (see module docstring)."""
         answer = self.control.call("caches", {})
-        if answer.get("cleared") != answer.get("expected"):
+        cleared, expected = answer.get("cleared"), answer.get("expected")
+        if not isinstance(cleared, int) or cleared != expected:
             raise ManualReviewRequired(
-                f"the sandbox cleared {answer.get('cleared')} of {answer.get('expected')} caches "
+                f"the sandbox cleared {shown(cleared, 20)} of {shown(expected, 20)} caches "
                 "before the check, so counters from earlier checks could decide it"
             )
 
-    @pytest.fixture
-    def clock(self) -> NoReturn:
-        """Local mode's fake throttle clock: it replaces a timer inside the learner's process,
-        which this process never touches, so a check that needs it fails closed."""
-        raise ManualReviewRequired(
-            "the check needs the fake throttle clock (clock), which only local grading can "
-            "install in the project's process; the check was not decided"
-        )
-
     def pytest_configure(self, config: pytest.Config) -> None:
         # Rubric files mark checks for pytest-django, which this process never loads: the
-        # server has one real database for the whole run (see docs/grader.md, "limits").
+        # server's database is put back before every check instead (_fresh_database).
         config.addinivalue_line("markers", "django_db: ignored out of process")
+        configure_trusted_django()
+
+
+TRUSTED_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def configure_trusted_django() -> None:
+    """Stock Django settings for this process, which never loads the project's: enough for a
+    check to call ``django.contrib.auth.hashers.make_password`` (lab05 stores a known password
+    that way). The hasher is the one the course's test settings use
+    (``config/settings/test.py``), so the project's server accepts the hash as in local mode."""
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(USE_TZ=True, PASSWORD_HASHERS=TRUSTED_PASSWORD_HASHERS)
 
 
 def manual_review_reason(exc: BaseException) -> str | None:
     """Why ``exc`` means "cannot be decided here", or None for an ordinary failure."""
     if isinstance(exc, ManualReviewRequired):
-        return str(exc)
+        return clean(str(exc), MAX_REASON_CHARS)
     from _pytest.fixtures import FixtureLookupError
 
     if isinstance(exc, FixtureLookupError):

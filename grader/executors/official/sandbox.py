@@ -11,8 +11,9 @@ Contract of a sandbox started by :func:`start_sandbox` (the measures come from
 - **Files**: ``/usr`` and the Python runtime are read-only, and the runtime is bound at its
   *real* path. The pyenv interpreter finds libpython through RUNPATH, and bound anywhere else it
   silently loads Debian's libpython instead. ``/tmp`` and the workspace ``/submission`` are
-  private, size-capped tmpfs mounts. The staged copy is read-only at ``/grader/source``.
-  Nothing else from the host is visible: not the course, not the hidden checks, not
+  private, size-capped tmpfs mounts. The staged copy is read-only at ``/grader/source``, the
+  agent and the grader's data helpers (``grader/executors/harness/data.py``, no hidden checks in it) are
+  read-only under ``/grader``. Nothing else from the host is visible: not the course, not the hidden checks, not
   ``/etc/shadow``.
 - **Processes**: a pid namespace of its own (``--unshare-pid``). Killing bwrap kills its init
   and with it every process inside, including ones that called ``setsid``.
@@ -58,6 +59,18 @@ SOURCE_MOUNT = "/grader/source"
 AGENT_MOUNT = "/grader/agent.py"
 WORKSPACE = "/submission"
 AGENT_FILE = Path(__file__).with_name("agent.py")
+HELPERS_MOUNT = "/grader/grader_data.py"
+
+
+def helpers_file() -> Path:
+    """The grader's data helpers (:mod:`grader.executors.harness.data`), which the agent loads in the
+    sandbox to create rows and describe models. Found without importing it here."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("grader.executors.harness.data")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin)
+
 _PR_SET_PDEATHSIG = 1
 _MiB = 1024 * 1024
 
@@ -323,6 +336,9 @@ def bwrap_argv(
         "--ro-bind",
         str(AGENT_FILE),
         AGENT_MOUNT,
+        "--ro-bind",
+        str(helpers_file()),
+        HELPERS_MOUNT,
         "--perms",
         "1777",
         "--size",
