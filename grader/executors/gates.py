@@ -22,8 +22,8 @@ those checks produced a report (a submission that cannot even start is an ``erro
     pytest configured only by the grader (the project's ``pytest.ini`` and ``.coveragerc`` are never
     read; its ``conftest.py`` files are, since the learner's tests need their fixtures), a test
     database built from the project's migrations, and coverage.py measuring the gate's packages
-    from before Django starts. Official mode cannot run them outside its sandbox yet, so there
-    the criterion fails closed and is flagged for manual review.
+    from before Django starts. Official mode runs the same job inside a sandbox of its own
+    and judges what comes back here, with the same rules (:mod:`grader.executors.official.gates`).
 
 Each outcome is a :class:`~grader.report.TestOutcome` reported under the
 criterion's one check id, so :func:`grader.scoring.score_report` scores gates like any check, and
@@ -58,8 +58,8 @@ RUFF_PROBED_FILES = 200  # files tried one by one to name the ones ruff stops on
 SHOWN = 3  # findings, failing tests or files named in one message
 COVERAGE_OMIT = ("*/migrations/*",)  # written by makemigrations, not by the learner
 MANUAL_REVIEW = (
-    "Official grading does not run your own tests yet (they would run outside its sandbox): an "
-    "instructor decides this criterion. Grade locally to see what the grader finds."
+    "This grading mode does not run your own tests: an instructor decides this criterion. "
+    "Grade locally to see what the grader finds."
 )
 
 
@@ -188,8 +188,13 @@ def run_quality_gates(
             if outcome.outcome == "error":  # ruff failed or timed out on this submission
                 return outcome, f"{criterion.id}: ruff could not check the submission; needs review"
             return outcome, None
+        if mode == "official":
+            from grader.executors.official.gates import run_learner_tests_official
+
+            assert isinstance(gate, LearnerTestsGate)
+            return run_learner_tests_official(check, gate, rubric, staged, scratch, limit), None
         if mode != "local":
-            flag = f"{criterion.id}: needs manual review (learner tests, official mode)"
+            flag = f"{criterion.id}: needs manual review (learner tests, {mode} mode)"
             return TestOutcome(check, "error", 0.0, MANUAL_REVIEW), flag
         assert isinstance(gate, LearnerTestsGate)
         return run_learner_tests(check, gate, rubric, staged, scratch, database, limit), None

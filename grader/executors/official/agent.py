@@ -13,6 +13,10 @@ a fresh interpreter whose environment the check chose, and prints the requested 
 the error the import raised) after ``MARK``, as local mode's probe does. No learner code has run
 in that sandbox before, so code elsewhere in the project cannot answer for the settings module.
 
+``learner-tests JOB`` (in a sandbox of its own, for the learner-tests quality gate; see
+:mod:`grader.official.gates`) copies the submission and runs the learner's own tests with the
+grader's harness, as local mode's gate does.
+
 ``serve`` does this, in this order:
 
 1. Copy the read-only staged submission (``/grader/source``) into the writable, size-capped
@@ -22,8 +26,8 @@ in that sandbox before, so code elsewhere in the project cannot answer for the s
    ``setup_test_environment(debug=False)`` (``testserver`` joins ``ALLOWED_HOSTS``, the e-mail
    backend is in-memory), then build the database. With the rubric's ``migrations = false``
    the tables come from the models (``migrate --run-syncdb`` with migrations disabled, as with
-   ``--no-migrations``). Otherwise the project's migrations are applied, and models with no
-   migration are refused with the ``makemigrations`` advice.
+   ``--no-migrations``). Otherwise the project's migrations are applied as they are, and models
+   no migration creates are refused with the ``makemigrations`` advice.
 3. Listen on ``127.0.0.1:PORT``, in a network namespace nothing else shares, then report
    ``{"ready": true}`` (or ``{"fatal": {"stage", "message"}}``) as one JSON line on the status
    channel and close it.
@@ -154,7 +158,11 @@ class DisableMigrations(dict[str, Any]):
 
 
 def missing_migrations() -> list[str]:
-    """``app: Model`` for every model change that no migration records (makemigrations --check)."""
+    """``app: Create model X`` for every model no migration creates (makemigrations --check).
+
+    Only whole models: without their table nothing can be graded. A change to an existing model
+    (a longer field) is left to the rubric's migrations check, as in local mode, where the test
+    database is built from the migrations as they are."""
     from django.apps import apps
     from django.db.migrations.autodetector import MigrationAutodetector
     from django.db.migrations.loader import MigrationLoader
@@ -167,12 +175,15 @@ def missing_migrations() -> list[str]:
         ProjectState.from_apps(apps),
         NonInteractiveMigrationQuestioner(specified_apps=None, dry_run=True),
     )
+    from django.db.migrations.operations import CreateModel
+
     changes = detector.changes(graph=loader.graph)
     return [
         f"{label}: {operation.describe()}"
         for label, migrations in sorted(changes.items())
         for migration in migrations
         for operation in migration.operations
+        if isinstance(operation, CreateModel)
     ]
 
 
@@ -677,10 +688,31 @@ def serve(args: dict[str, Any], channel: Channel) -> int:
     return 0
 
 
+GRADER_LIBRARY = "/grader/lib"  # the grader's package, mounted for the learner-tests gate only
+
+
+def learner_tests(job_file: str) -> int:
+    """``agent.py learner-tests JOB``: the learner's own tests, with coverage, in this sandbox.
+
+    The grader's harness (mounted read-only for this gate only, with no hidden check in it)
+    runs them as local mode's gate does; it writes its report and coverage.py's JSON where the
+    job says (a folder the host reads afterwards, defensively). Only the learner's own tests
+    run here: they are the learner's code, so what they report is the learner's to answer for.
+    """
+    copy_source()
+    os.chdir(WORKSPACE)
+    sys.path.insert(0, GRADER_LIBRARY)
+    from grader.executors.harness.__main__ import main as harness_main
+
+    return int(harness_main([job_file]))
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["settings-probe"]:
         settings_probe(argv[1], argv[2], argv[3])
         return 0
+    if argv[:1] == ["learner-tests"] and len(argv) == 2:
+        return learner_tests(argv[1])
     if len(argv) != 4 or argv[0] != "serve" or argv[2] != "--status-fd":
         print("usage: agent.py serve JSON --status-fd N", file=sys.stderr)
         return 2

@@ -287,8 +287,12 @@ def bwrap_argv(
     env: Mapping[str, str],
     *,
     info_fd: int | None = None,
+    binds: Sequence[tuple[str, str, bool]] = (),
 ) -> list[str]:
-    """The full ``bwrap … -- setpriv … python …`` command line for ``command`` (agent args)."""
+    """The full ``bwrap … -- setpriv … python …`` command line for ``command`` (agent args).
+
+    ``binds`` adds ``(host path, path inside, writable)`` mounts under ``/grader`` (the
+    learner-tests gate: the grader's package read-only, a folder for its report writable)."""
     bwrap, setpriv = _tool("bwrap"), _tool("setpriv")
     if bwrap is None or setpriv is None:
         raise UsageError(official_unavailable_reason() or "bwrap is not installed")
@@ -339,6 +343,13 @@ def bwrap_argv(
         "--ro-bind",
         str(helpers_file()),
         HELPERS_MOUNT,
+    ]
+    for host, inside, writable in binds:
+        if not inside.startswith("/grader/"):
+            raise ValueError(f"extra sandbox mounts go under /grader, not {inside}")
+        argv += _mount_parents(inside, made)
+        argv += ["--bind" if writable else "--ro-bind", host, inside]
+    argv += [
         "--perms",
         "1777",
         "--size",
