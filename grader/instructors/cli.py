@@ -60,6 +60,12 @@ def add_cohort_commands(sub: Any) -> None:
         help="database the checks run on: 'sqlite' or a postgres:// URL",
     )
     grade.add_argument("--timeout", type=float, help="seconds per submission (default: rubric's)")
+    grade.add_argument(
+        "--official",
+        action="store_true",
+        help="grade every submission in official mode (bubblewrap sandbox, root): the only "
+        "grades cohort publish takes without --allow-local",
+    )
     grade.add_argument("--cache", type=Path, help="where archives are unpacked")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.add_argument(
@@ -108,6 +114,11 @@ def add_cohort_commands(sub: Any) -> None:
         "--site-page", type=Path, help="also write the public aggregates page here"
     )
     publish.add_argument("--min-learners", type=int, default=None)
+    publish.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="publish grades from local-mode grading too (a learner can tamper with those)",
+    )
     _common(publish)
     publish.set_defaults(handler=_cohort_publish)
 
@@ -146,6 +157,10 @@ def _cohort_grade(args: argparse.Namespace) -> int:
             raise UsageError("--workers must be 1 or more (0 means one per core).")
         if args.backend == "celery" and args.workers:
             raise UsageError("--workers is for the local pool; Celery workers set --concurrency.")
+        if args.official:
+            from grader.official.runner import check_official_request
+
+            check_official_request(args.database, False)  # no sandbox here: one sentence, exit 2
         options = CohortOptions(
             course_root=root,
             lab=lab,
@@ -157,6 +172,7 @@ def _cohort_grade(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             actor=_actor(args.actor),
             progress=not args.no_progress,
+            mode="official" if args.official else "local",
         )
         console = Console(stderr=True, highlight=False)
         if args.backend == "celery":
@@ -267,6 +283,7 @@ def _cohort_publish(args: argparse.Namespace) -> int:
             canvas_assignment_id=args.canvas_assignment_id,
             site_page=args.site_page,
             min_learners=args.min_learners,
+            allow_local=args.allow_local,
         )
     for kind, path in written:
         print(f"{kind}: {path}")

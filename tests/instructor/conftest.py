@@ -144,8 +144,10 @@ def make_result(
     message: str | None = None,
     detail: str = "expected 200, got 404",
     digest: str = "sha256:" + "ab" * 32,
+    mode: str = "local",
 ) -> dict[str, Any]:
-    """A schema-valid lab01 result in which the ``failing`` criterion ids failed."""
+    """A schema-valid lab01 result in which the ``failing`` criterion ids failed, graded in
+    ``mode``."""
     rubric = load_rubric(LAB01 / "rubric.toml")
     failing = set(failing)
     criteria = []
@@ -175,7 +177,7 @@ def make_result(
         submission=Path("/sub"),
         staged=staged,
         database="sqlite",
-        mode="local",
+        mode=mode,
         timings={"total": 2.5},
         started_at="2026-11-21T10:00:00Z",
         reported_checks=len(rubric.check_ids),

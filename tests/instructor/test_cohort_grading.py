@@ -292,6 +292,7 @@ def test_publish_writes_private_feedback_lms_csv_and_public_aggregates(
         str(out),
         "--canvas-assignment-id",
         "4242",
+        "--allow-local",
         "--gradebook",
         str(cohort.gradebook),
     )
@@ -313,3 +314,55 @@ def test_publish_writes_private_feedback_lms_csv_and_public_aggregates(
     assert "Learners graded: 6" in public
     assert "Submissions that could not be graded: 1" in public
     assert not any(learner in public for learner in learners)
+
+
+def test_publish_refuses_the_local_gradebook_without_allow_local(
+    cohort: Cohort, tmp_path: Path
+) -> None:
+    out = tmp_path / "published"
+    done = grader_cli(
+        "cohort", "publish", "--lab", "lab01", "--out", str(out),
+        "--gradebook", str(cohort.gradebook),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "come from local-mode grading" in done.stderr
+    assert "cohort grade --official" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_an_official_cohort_run_regrades_and_publishes_without_allow_local(
+    cohort: Cohort, tmp_path: Path
+) -> None:
+    """`cohort grade --official` regrades what local mode graded (the mode is part of the
+    result's identity), gives each learner the points local mode gave, and its grades are the
+    ones `cohort publish` takes without --allow-local."""
+    import os
+
+    from grader.official import official_unavailable_reason
+
+    reason = official_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run official-mode cohort grading, but: {reason}")
+        pytest.skip(f"official mode unavailable here: {reason}")
+    book = _copy_gradebook(cohort, tmp_path / "official.sqlite3")
+    done = grader_cli(*_grade_args(cohort, book), "--official")
+    assert done.returncode == 0, done.stderr
+    assert "graded 7," in done.stdout  # every learner with a submission, gus's refusal too
+    with _open(book) as gradebook:
+        grades = {g.learner.id: g for g in gradebook.grades("lab01")}
+        for learner, (variant, _form) in FORMS.items():
+            assert grades[learner].document["mode"] == "official", learner
+            assert grades[learner].points == EXPECTED_POINTS[variant], learner
+            assert grades[learner].document["integrity"]["flags"] == [], learner
+            assert gradebook.results_count("lab01", learner) == 2  # the local one is kept
+        assert grades["gus"].status == "error"
+    again = grader_cli(*_grade_args(cohort, book), "--official")
+    assert "graded 0, already graded and unchanged 7" in again.stdout
+    out = tmp_path / "published"
+    published = grader_cli(
+        "cohort", "publish", "--lab", "lab01", "--out", str(out), "--gradebook", str(book)
+    )
+    assert published.returncode == 0, published.stderr
+    assert sorted(p.stem for p in (out / "results").glob("*.json")) == sorted([*FORMS, "gus"])

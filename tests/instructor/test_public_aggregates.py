@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.course.release.build import tracked_files
+from grader.errors import UsageError
 from grader.instructors.cohort.publish import publish_lab
 from grader.instructors.exports.aggregates import aggregates_markdown, lab_stats
 from grader.instructors.gradebook import Gradebook, LearnerInfo, gradebook_url
@@ -33,7 +34,13 @@ COHORT = {  # learner id: (name, failing criteria)
 }
 
 
-def _gradebook(tmp_path: Path, cohort: dict[str, tuple[str, list[str]]]) -> Gradebook:
+def _gradebook(
+    tmp_path: Path,
+    cohort: dict[str, tuple[str, list[str]]],
+    modes: dict[str, str] | None = None,
+) -> Gradebook:
+    """A gradebook holding ``cohort``'s lab01 results, each graded in ``modes[learner]``
+    (local by default)."""
     book = Gradebook.open(gradebook_url(str(tmp_path / "gb.sqlite3"), ROOT))
     book.sync_roster(
         [LearnerInfo(i, name, f"{i}@uni.example") for i, (name, _) in cohort.items()], "t"
@@ -41,7 +48,7 @@ def _gradebook(tmp_path: Path, cohort: dict[str, tuple[str, list[str]]]) -> Grad
     for index, (learner, (_, failing)) in enumerate(cohort.items()):
         book.record_result(
             learner_id=learner,
-            result=make_result(failing),
+            result=make_result(failing, mode=(modes or {}).get(learner, "local")),
             submission_digest=f"sha256:{index:064d}",
             checks_digest="sha256:" + "c" * 64,
             source="folder",
@@ -74,7 +81,7 @@ def test_the_built_site_holds_aggregates_and_nothing_identifying(tmp_path: Path)
         book.override("zv-1194", "lab01", 72, REASON, "prof")
         site = _site_copy(tmp_path / "course")
         page = site / "docs" / "cohort-lab01.md"
-        publish_lab(book, "lab01", tmp_path / "out", site_page=page)
+        publish_lab(book, "lab01", tmp_path / "out", site_page=page, allow_local=True)
     # As documented, with nothing else to do: the docs hook adds the page to the nav, so the
     # strict build does not fail with "pages exist in the docs directory, but are not included in
     # the nav".
@@ -114,6 +121,28 @@ def test_the_built_site_holds_aggregates_and_nothing_identifying(tmp_path: Path)
         assert re.fullmatch(r"\| .+ \| \d+ \| \d of 5 \| \d+% \| \d+\.\d \|", row), row
     # The private outputs, by contrast, do name the learner (so the search above could fail).
     assert "Quilla Xenakis-Brandt" in (tmp_path / "out/feedback/qx-7731.md").read_text()
+
+
+def test_publish_refuses_local_grades_unless_allowed(tmp_path: Path) -> None:
+    """Only official grades are published by default; one local grade stops the whole lab."""
+    modes = {learner: "official" for learner in COHORT}
+    modes["zv-1194"] = "local"
+    out = tmp_path / "out"
+    with _gradebook(tmp_path, COHORT, modes) as book:
+        with pytest.raises(UsageError, match=r"1 of the 5 grades of lab01 .*\(zv-1194\)"):
+            publish_lab(book, "lab01", out)
+        assert not out.exists()  # nothing half-published
+        written = publish_lab(book, "lab01", out, allow_local=True)
+    assert ("canvas (private)", out / "canvas-lab01.csv") in written
+    assert (out / "results" / "zv-1194.json").is_file()
+
+
+def test_publish_takes_official_grades_without_asking(tmp_path: Path) -> None:
+    modes = {learner: "official" for learner in COHORT}
+    with _gradebook(tmp_path, COHORT, modes) as book:
+        written = publish_lab(book, "lab01", tmp_path / "out")
+    kinds = [kind for kind, _ in written]
+    assert "canvas (private)" in kinds and "aggregates (public)" in kinds
 
 
 def test_a_small_cohort_publishes_no_numbers(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ class GradeJob:
     database: str = "sqlite"
     timeout: float | None = None
     problem: str | None = None
+    mode: str = "local"  # "official": graded in the sandbox (grader.official)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,11 +57,14 @@ class GradeJob:
         return cls(**data)
 
 
-def checks_digest(lab_dir: Path) -> str:
-    """SHA-256 of what decides a lab's grades: ``rubric.toml`` and every hidden check file.
+def checks_digest(lab_dir: Path, mode: str = "local") -> str:
+    """SHA-256 of what decides a lab's grades: ``rubric.toml`` and every hidden check file,
+    with ``+official`` appended for official grading.
 
     The rubric's own digest covers only rubric.toml; a fixed hidden check changes grades too, so
-    the cohort runner regrades when either changes (and only the lab it belongs to).
+    the cohort runner regrades when either changes (and only the lab it belongs to). The mode is
+    part of it because it decides who can be trusted with the verdict: a submission graded
+    locally is graded again when the cohort is graded officially.
     """
     digest = hashlib.sha256()
     files = [lab_dir / "rubric.toml"]
@@ -74,7 +78,7 @@ def checks_digest(lab_dir: Path) -> str:
     for path in files:
         digest.update(path.relative_to(lab_dir).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return "sha256:" + digest.hexdigest()
+    return "sha256:" + digest.hexdigest() + ("+official" if mode == "official" else "")
 
 
 def error_result(job: GradeJob, message: str) -> dict[str, Any]:
@@ -88,7 +92,7 @@ def error_result(job: GradeJob, message: str) -> dict[str, Any]:
         submission=Path(job.project),
         staged=None,
         database=job.database,
-        mode="local",
+        mode=job.mode,
         timings={"total": 0.0},
         started_at=utc_now(),
         reported_checks=0,
@@ -105,7 +109,7 @@ def grade_job(job: GradeJob) -> dict[str, Any]:
     if job.problem:
         return error_result(job, job.problem)
     lab_dir = Path(job.course_root) / "labs" / job.lab
-    options = GradeOptions(database=job.database, timeout=job.timeout)
+    options = GradeOptions(database=job.database, timeout=job.timeout, mode=job.mode)
     try:
         return grade_submission(lab_dir, Path(job.project), options)
     except UsageError as exc:  # e.g. the folder vanished between planning and grading

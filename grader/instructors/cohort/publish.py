@@ -8,6 +8,10 @@ override is applied to all of them alike
 (:func:`~grader.instructors.exports.published.published_document`). Public:
 ``public/cohort-<lab>.md``, the aggregates page (counts and means only, see
 :mod:`grader.instructors.exports.aggregates`), also written to ``site_page`` when given.
+
+Only official grades are published by default: a grade from local-mode grading was decided in a
+process the learner's code could reach, so publishing one needs ``allow_local=True``
+(``cohort publish --allow-local``). Nothing is written when the lab holds any.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.errors import UsageError
 from grader.instructors.exports.aggregates import MIN_LEARNERS, aggregates_markdown, lab_stats
 from grader.instructors.exports.canvas import assignment_column, canvas_csv
 from grader.instructors.exports.feedback import Override, to_html, to_markdown
@@ -42,9 +47,21 @@ def publish_lab(
     canvas_assignment_id: str | None = None,
     site_page: Path | None = None,
     min_learners: int | None = None,
+    allow_local: bool = False,
 ) -> list[tuple[str, Path]]:
-    """Write every export of ``lab`` under ``out``; return ``(kind, path)`` for each summary."""
+    """Write every export of ``lab`` under ``out``; return ``(kind, path)`` for each summary.
+
+    Raises :class:`~grader.errors.UsageError`, writing nothing, when a current grade of ``lab``
+    was not graded in official mode and ``allow_local`` is False (see module doc)."""
     grades = gradebook.grades(lab)
+    local = sorted(g.learner.id for g in grades if g.document.get("mode") != "official")
+    if local and not allow_local:
+        shown = ", ".join(local[:5]) + (f" and {len(local) - 5} more" if len(local) > 5 else "")
+        raise UsageError(
+            f"{len(local)} of the {len(grades)} grades of {lab} come from local-mode grading "
+            f"({shown}), which a learner's code can tamper with: grade the cohort again with "
+            "`cohort grade --official`, or publish them anyway with --allow-local."
+        )
     written: list[tuple[str, Path]] = []
     for g in grades:
         override = (

@@ -60,6 +60,7 @@ class CohortOptions:
     timeout: float | None = None
     actor: str = "grader"
     progress: bool = True
+    mode: str = "local"  # "official": every job graded in the sandbox (cohort grade --official)
 
 
 @dataclass
@@ -96,7 +97,7 @@ def plan_cohort(options: CohortOptions, gradebook: Gradebook) -> Plan:
     gradebook.sync_roster(learners, options.actor)
     found = discover(options.submissions)
     lab_dir = options.course_root / "labs" / options.lab
-    checks = checks_digest(lab_dir)
+    checks = checks_digest(lab_dir, options.mode)
     done = gradebook.graded_keys(options.lab)
     roster_ids = {learner.id for learner in learners}
     jobs: list[GradeJob] = []
@@ -123,6 +124,7 @@ def plan_cohort(options: CohortOptions, gradebook: Gradebook) -> Plan:
                 database=options.database,
                 timeout=options.timeout,
                 problem=prepared.problem,
+                mode=options.mode,
             )
         )
     return Plan(jobs, up_to_date, missing, sorted(set(found) - roster_ids))
