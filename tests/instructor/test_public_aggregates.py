@@ -142,7 +142,8 @@ def test_publish_takes_official_grades_without_asking(tmp_path: Path) -> None:
     with _gradebook(tmp_path, COHORT, modes) as book:
         written = publish_lab(book, "lab01", tmp_path / "out")
     kinds = [kind for kind, _ in written]
-    assert "canvas (private)" in kinds and "aggregates (public)" in kinds
+    assert "canvas (private)" in kinds
+    assert "aggregates (public)" in kinds
 
 
 def test_a_small_cohort_publishes_no_numbers(tmp_path: Path) -> None:

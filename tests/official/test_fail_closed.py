@@ -30,7 +30,7 @@ EXTRA_CHECKS = textwrap.dedent(
 
 
     def test_uses_an_api_helper_official_mode_lacks(api):
-        api.authenticate(1)
+        api.force_login(1)
         assert api.get("/api/health/").status == 200
     """
 )
@@ -92,7 +92,7 @@ def test_undecidable_checks_fail_closed_with_flags(
         assert criteria[cid]["detail"].startswith("needs manual review"), criteria[cid]["detail"]
     assert "'settings'" in criteria["in-process-only"]["detail"]
     assert "project.model_fields" in criteria["future-helper"]["detail"]
-    assert "api.authenticate" in criteria["future-api-helper"]["detail"]
+    assert "api.force_login" in criteria["future-api-helper"]["detail"]
     assert criteria["check-that-does-not-exist"]["status"] == "failed"
     flags = result["integrity"]["flags"]
     assert any("test_extra.py::test_uses_an_in_process_fixture" in f for f in flags)

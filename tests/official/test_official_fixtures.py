@@ -122,7 +122,10 @@ def test_data_and_models_keep_local_contracts(
     assert criteria["fresh-database"]["status"] == "passed", criteria["fresh-database"]["detail"]
     missing = criteria["missing-model"]
     assert missing["status"] == "failed"
-    assert missing["detail"] == "there is no model blog.Nothing: define class Nothing in blog/models.py"
+    assert (
+        missing["detail"]
+        == "there is no model blog.Nothing: define class Nothing in blog/models.py"
+    )
     oversized = criteria["oversized"]
     assert oversized["status"] == "failed"
     assert oversized["detail"].startswith("needs manual review"), oversized["detail"]
@@ -165,4 +168,7 @@ def test_a_forged_fact_is_refused_not_believed(
         assert criteria[cid]["detail"].startswith("needs manual review"), criteria[cid]["detail"]
         assert "data.count is malformed" in criteria[cid]["detail"]
     assert "got -5" in criteria["fresh-database"]["detail"]
-    assert any("test_the_next_check_starts_from_the_built_database" in f for f in result["integrity"]["flags"])
+    assert any(
+        "test_the_next_check_starts_from_the_built_database" in f
+        for f in result["integrity"]["flags"]
+    )

@@ -450,7 +450,7 @@ class Helpers:
         try:
             value = getattr(target, op)(*args, **kwargs)
         except AssertionError as exc:
-            return {"assertion": (str(exc).strip().splitlines() or [""])[0][:MESSAGE_LIMIT * 2]}
+            return {"assertion": (str(exc).strip().splitlines() or [""])[0][: MESSAGE_LIMIT * 2]}
         except Exception as exc:  # the project's code raised: local mode's check errors too
             return {"raised": describe(exc)}
         if op == "command" and isinstance(value, dict):
@@ -589,7 +589,9 @@ def make_application(token: str) -> Any:
                 return answer(forced.load(_read_body(environ)))
             if action == "token":
                 request = _read_body(environ)
-                return answer(expired_token(request.get("user") if isinstance(request, dict) else None))
+                return answer(
+                    expired_token(request.get("user") if isinstance(request, dict) else None)
+                )
             if action == "queries":
                 request = _read_body(environ)
                 on = isinstance(request, dict) and request.get("on") is True

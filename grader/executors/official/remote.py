@@ -234,9 +234,7 @@ MODEL_SHAPES: dict[str, Shape] = {
         )
     ),
     "constraints": list_of(
-        record(
-            name=optional(NAME), kind=NAME, fields=NAMES, condition=optional(text(2000))
-        ),
+        record(name=optional(NAME), kind=NAME, fields=NAMES, condition=optional(text(2000))),
         1000,
     ),
     "db_constraints": list_of(

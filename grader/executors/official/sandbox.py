@@ -12,9 +12,9 @@ Contract of a sandbox started by :func:`start_sandbox` (the measures come from
   *real* path. The pyenv interpreter finds libpython through RUNPATH, and bound anywhere else it
   silently loads Debian's libpython instead. ``/tmp`` and the workspace ``/submission`` are
   private, size-capped tmpfs mounts. The staged copy is read-only at ``/grader/source``, the
-  agent and the grader's data helpers (``grader/executors/harness/data.py``, no hidden checks in it) are
-  read-only under ``/grader``. Nothing else from the host is visible: not the course, not the hidden checks, not
-  ``/etc/shadow``.
+  agent and the grader's data helpers (``grader/executors/harness/data.py``, no hidden checks in
+  it) are read-only under ``/grader``. Nothing else from the host is visible: not the course,
+  not the hidden checks, not ``/etc/shadow``.
 - **Processes**: a pid namespace of its own (``--unshare-pid``). Killing bwrap kills its init
   and with it every process inside, including ones that called ``setsid``.
   ``--die-with-parent`` and a parent-death signal on bwrap tie the sandbox to the grader's
@@ -68,8 +68,10 @@ def helpers_file() -> Path:
     import importlib.util
 
     spec = importlib.util.find_spec("grader.executors.harness.data")
-    assert spec is not None and spec.origin is not None
+    if spec is None or spec.origin is None:  # the grader's own package is incomplete
+        raise RuntimeError("grader.executors.harness.data is missing from the grader's install")
     return Path(spec.origin)
+
 
 _PR_SET_PDEATHSIG = 1
 _MiB = 1024 * 1024
