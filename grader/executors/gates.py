@@ -188,16 +188,12 @@ def run_quality_gates(
             if outcome.outcome == "error":  # ruff failed or timed out on this submission
                 return outcome, f"{criterion.id}: ruff could not check the submission; needs review"
             return outcome, None
-        if mode == "official":
-            from grader.executors.official.gates import run_learner_tests_official
-
-            assert isinstance(gate, LearnerTestsGate)
-            return run_learner_tests_official(check, gate, rubric, staged, scratch, limit), None
-        if mode != "local":
+        if mode not in ("local", "official"):
             flag = f"{criterion.id}: needs manual review (learner tests, {mode} mode)"
             return TestOutcome(check, "error", 0.0, MANUAL_REVIEW), flag
         assert isinstance(gate, LearnerTestsGate)
-        return run_learner_tests(check, gate, rubric, staged, scratch, database, limit), None
+        outcome = run_learner_tests(check, gate, rubric, staged, scratch, database, limit, mode)
+        return outcome, None
 
     criteria = gate_criteria(rubric)
     if concurrent and len(criteria) > 1:
@@ -342,8 +338,10 @@ def run_learner_tests(
     work: Path,
     database: str,
     limit: float,
+    mode: str = "local",
 ) -> TestOutcome:
-    """Run the learner's tests with coverage in a hardened child; judge what came back."""
+    """Run the learner's tests with coverage in a hardened child (in official ``mode``, in a
+    sandbox of its own: :mod:`grader.executors.official.gates`); judge what came back."""
     project = staged.path
     folder = project / gate.tests
     files = sorted(p.relative_to(project).as_posix() for p in folder.rglob("test_*.py"))
@@ -356,6 +354,13 @@ def run_learner_tests(
             "test_*.py with functions named test_*.",
         )
     work.mkdir(parents=True, exist_ok=True)
+    if mode == "official":
+        from grader.executors.official.gates import run_learner_tests_in_sandbox
+
+        run, coverage, root = run_learner_tests_in_sandbox(
+            rubric, staged, work, files, gate.cover, COVERAGE_OMIT, limit
+        )
+        return judge_learner_tests(check, gate, run, coverage, root, limit)
     run = run_checks(
         rubric=rubric,
         staged=staged,

@@ -158,7 +158,7 @@ def _cohort_grade(args: argparse.Namespace) -> int:
         if args.backend == "celery" and args.workers:
             raise UsageError("--workers is for the local pool; Celery workers set --concurrency.")
         if args.official:
-            from grader.official.runner import check_official_request
+            from grader.executors.official.runner import check_official_request
 
             check_official_request(args.database, False)  # no sandbox here: one sentence, exit 2
         options = CohortOptions(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from grader.course.labgen import generate_lab
-from grader.executors.official.fixtures import ManualReviewRequired, OfficialFixtures
+from grader.executors.official.remote import ManualReviewRequired, RemoteClock
 from grader.pipeline import GradeOptions, grade_submission
 from tests.support import ROOT
 
@@ -108,12 +108,40 @@ def test_caches_are_emptied_and_the_clock_drives_throttles(tmp_path: Path) -> No
     assert not failed, failed
 
 
-def test_official_mode_fails_the_clock_closed() -> None:
-    """Out of process the throttle timer cannot be replaced: the check needs manual review."""
-    fixture: Any = OfficialFixtures.clock
-    function = getattr(fixture, "__wrapped__", None) or fixture._get_wrapped_function()
-    with pytest.raises(ManualReviewRequired, match="fake throttle clock"):
-        function(object.__new__(OfficialFixtures))
+class _ScriptedControl:
+    """Answers the clock's requests from a script: what a hostile sandbox could send."""
+
+    token = "t"
+
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        self.answers = answers
+        self.sent: list[Any] = []
+
+    def call(self, action: str, payload: Any = None, *, timeout: float | None = None) -> Any:
+        self.sent.append((action, payload))
+        return self.answers.pop(0)
+
+
+def test_official_clock_moves_the_servers_timer_and_refuses_a_clock_that_lies() -> None:
+    """Out of process the clock is the agent's (the lab07 proof drives the real one); here the
+    trusted side's checks on its answers: it must show the time it was moved to, never go back,
+    and be a number."""
+    honest = _ScriptedControl([{"now": 1000.0}, {"now": 1061.0}, {"now": None}])
+    clock = RemoteClock(honest)
+    clock.advance(61)
+    assert clock() == clock.now == 1061.0
+    clock.remove()
+    assert honest.sent == [
+        ("clock", {"op": "install"}),
+        ("clock", {"op": "advance", "seconds": 61.0}),
+        ("clock", {"op": "remove"}),
+    ]
+    with pytest.raises(ValueError, match="only moves forward"):
+        clock.advance(-1)
+    for lie in ({"now": 1000.0}, {"now": 5000.0}, {"now": "later"}, {"pass": True}):
+        lying = RemoteClock(_ScriptedControl([{"now": 1000.0}, lie]))
+        with pytest.raises(ManualReviewRequired, match="throttle clock"):
+            lying.advance(61)
 
 
 def test_clear_caches_is_a_no_op_without_django() -> None:

@@ -339,7 +339,7 @@ def test_an_official_cohort_run_regrades_and_publishes_without_allow_local(
     ones `cohort publish` takes without --allow-local."""
     import os
 
-    from grader.official import official_unavailable_reason
+    from grader.executors.official import official_unavailable_reason
 
     reason = official_unavailable_reason()
     if reason is not None:

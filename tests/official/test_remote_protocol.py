@@ -1,4 +1,5 @@
-"""The trusted side of the agent protocol (grader/official/remote.py), on answers built here.
+"""The trusted side of the agent protocol (grader/executors/official/remote.py), on answers
+built here.
 
 Every answer the sandbox sends is hostile input: these tests hand the validators well-formed
 answers (which must come through unchanged) and malformed ones of many kinds (which must become
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from grader.official.remote import (
+from grader.executors.official.remote import (
     DATA_SHAPES,
     MAX_DEPTH,
     MODEL_SHAPES,
@@ -130,7 +131,7 @@ def test_malformed_answers_are_refused_with_a_sentence(kind: str, op: str, value
 
 
 def test_every_capability_has_a_shape() -> None:
-    from grader.official.agent import Helpers
+    from grader.executors.official.agent import Helpers
 
     assert set(DATA_SHAPES) == set(Helpers.DATA_OPS)
     assert set(MODEL_SHAPES) == set(Helpers.MODEL_OPS)

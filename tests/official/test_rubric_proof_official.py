@@ -6,7 +6,7 @@ learner-tests gate. And both modes give every proof submission the same score: o
 grading measures what local grading measures, only where the learner cannot reach the verdict.
 
 lab03 (the notebook lab) is not graded in official mode yet; criteria that need PostgreSQL are
-``not_run`` on SQLite in both modes and left out, as ``grader.proving`` does.
+``not_run`` on SQLite in both modes and left out, as ``grader.course.proving`` does.
 """
 
 from __future__ import annotations

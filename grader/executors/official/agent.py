@@ -44,8 +44,8 @@ grader's harness, as local mode's gate does.
    - ``POST reset``: put the database back as it was right after it was built (a copy of the
      SQLite file taken then), as local mode rolls each check's transaction back;
    - ``POST data`` / ``POST models`` ``{"op", "args", "kwargs"}``: run one method of the
-     grader's ``DataHelper`` / ``ModelInspector`` (``grader/executors/harness/data.py``, mounted read-only
-     at ``/grader/grader_data.py``) in this process, through the ORM;
+     grader's ``DataHelper`` / ``ModelInspector`` (``grader/executors/harness/data.py``, mounted
+     read-only at ``/grader/grader_data.py``) in this process, through the ORM;
    - ``POST auth`` ``{"user": pk | null}``: load that user once, so that requests carrying the
      header ``X-Grader-As: <token>:<pk>`` reach DRF force-authenticated as that user, as local
      mode's ``api.authenticate`` does (the header never reaches the project);

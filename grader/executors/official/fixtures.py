@@ -62,6 +62,7 @@ from grader.executors.official.probe import run_settings_probe
 from grader.executors.official.remote import (
     MAX_REPLY_BYTES,
     Malformed,
+    ManualReviewRequired,
     RemoteClock,
     RemoteData,
     RemoteModels,
@@ -79,10 +80,6 @@ AS_HEADER = "X-Grader-As"  # marks a request for the agent's forced authenticati
 # The project's folder inside the sandbox (grader.executors.official.sandbox).
 WORKSPACE = "/submission"
 MANUAL = "needs manual review"
-
-
-class ManualReviewRequired(Exception):
-    """The check cannot be decided out of process; it fails closed and is flagged."""
 
 
 class ServerUnreachable(Exception):

@@ -1,11 +1,11 @@
 """The learner-tests quality gate in official mode: the learner's own tests run in a sandbox.
 
 Local mode runs the learner's ``test_*.py`` files in a hardened child process on the host
-(:func:`grader.executors.gates.run_learner_tests`). Official mode runs the very same harness job inside
-a fresh bubblewrap sandbox of its own (the job's uid, limits, no network; the grader's package
-read-only at ``/grader/lib``, with no hidden check in it), and judges what came back on the host
-with local mode's judge (:func:`grader.executors.gates.judge_learner_tests`), so both modes give one
-verdict for one submission.
+(:func:`grader.executors.gates.run_learner_tests`). Official mode runs the very same harness
+job inside a fresh bubblewrap sandbox of its own (the job's uid, limits, no network; the
+grader's package read-only at ``/grader/lib``, with no hidden check in it), and the host judges
+what came back with local mode's judge (:func:`grader.executors.gates.judge_learner_tests`), so
+both modes give one verdict for one submission.
 
 What it can and cannot guarantee. The tests are the learner's code, so their pass/fail and the
 coverage data come from the learner's process by nature, in both modes: official mode keeps
@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 from grader.executors.base import CheckRun
-from grader.executors.gates import COVERAGE_OMIT, judge_learner_tests
 from grader.executors.official.sandbox import (
     WORKSPACE,
     Limits,
@@ -37,8 +36,7 @@ from grader.executors.official.sandbox import (
     runtime_paths,
     write_etc,
 )
-from grader.gatespec import LearnerTestsGate
-from grader.report import Job, TestOutcome, parse_report
+from grader.report import Job, parse_report
 from grader.rubric import Rubric
 from grader.staging import StagedSubmission
 
@@ -94,29 +92,23 @@ def sandbox_environment(rubric: Rubric) -> dict[str, str]:
     }
 
 
-def run_learner_tests_official(
-    check: str,
-    gate: LearnerTestsGate,
+def run_learner_tests_in_sandbox(
     rubric: Rubric,
     staged: StagedSubmission,
     work: Path,
+    files: list[str],
+    cover: tuple[str, ...] | list[str],
+    omit: tuple[str, ...],
     limit: float,
-) -> TestOutcome:
-    """The gate's outcome, the learner's tests having run in a sandbox (see module doc).
+) -> tuple[CheckRun, Path, Path]:
+    """Run the learner's test ``files`` (paths in the project) in a sandbox (see module doc),
+    measuring the packages ``cover`` with coverage.py; ``(run, coverage JSON, project root as
+    the coverage data names it)`` for :func:`grader.executors.gates.judge_learner_tests`.
 
-    Never raises for what the submission does: a run that times out, writes no report or a
-    malformed one, or no coverage data gets local mode's sentence for that case."""
+    Never raises for what the submission does: a run that times out, or writes no report, a
+    malformed one or no coverage data, comes back as such (``report`` None, no coverage file),
+    and the judge gives local mode's sentence for that case."""
     project = staged.path
-    folder = project / gate.tests
-    files = sorted(p.relative_to(project).as_posix() for p in folder.rglob("test_*.py"))
-    if not folder.is_dir() or not files:
-        return TestOutcome(
-            check,
-            "failed",
-            0.0,
-            f"There are no tests in {gate.tests}/: write your own tests there, in files named "
-            "test_*.py with functions named test_*.",
-        )
     work.mkdir(parents=True, exist_ok=True)
     job_dir, out_dir = work / "job", work / "out"
     job_dir.mkdir(exist_ok=True)
@@ -134,8 +126,8 @@ def run_learner_tests_official(
         migrations=True,
         conftest=True,  # the learner's tests need their own conftest.py files
         grader_fixtures=False,
-        coverage_source=[f"{WORKSPACE}/{package}" for package in gate.cover],
-        coverage_omit=list(COVERAGE_OMIT),
+        coverage_source=[f"{WORKSPACE}/{package}" for package in cover],
+        coverage_omit=list(omit),
         coverage_report=f"{OUT_MOUNT}/coverage.json",
     ).write(job_dir / "job.json")
     for path in (job_dir, *job_dir.iterdir()):
@@ -191,5 +183,4 @@ def run_learner_tests_official(
         report = parse_report(report_copy)
     if not copy_regular(out_dir / "coverage.json", coverage_copy, MAX_COVERAGE_BYTES):
         coverage_copy.unlink(missing_ok=True)
-    run = CheckRun(report, timed_out, returncode, seconds, "")
-    return judge_learner_tests(check, gate, run, coverage_copy, Path(WORKSPACE), limit)
+    return CheckRun(report, timed_out, returncode, seconds, ""), coverage_copy, Path(WORKSPACE)

@@ -2,11 +2,11 @@
 ``clock``, and the request/response protocol they share with the sandbox's agent.
 
 Each fixture keeps local mode's contract (:mod:`grader.executors.harness.data`,
-:mod:`grader.executors.harness.fixtures`): the same methods, arguments and plain-data answers, so the
-hidden check files run unchanged in both modes. Only the learner's process can do what they need
+:mod:`grader.executors.harness.fixtures`): the same methods, arguments and plain-data answers, so
+the hidden check files run unchanged in both modes. Only the learner's process can do what they need
 (insert rows through the ORM, describe models, count the SQL a request ran, move DRF's throttle
-timer), so each call is one request to the agent (:mod:`grader.executors.official.agent`) over the control
-path: one handler per capability on each side.
+timer), so each call is one request to the agent (:mod:`grader.executors.official.agent`) over
+the control path: one handler per capability on each side.
 
 The protocol. A request is ``POST /__grader__/<token>/<capability>`` with a JSON body of at most
 64 KiB (the agent reads no more). An answer is a JSON object of at most :data:`MAX_REPLY_BYTES`:
@@ -20,7 +20,7 @@ The protocol. A request is ``POST /__grader__/<token>/<capability>`` with a JSON
   fails with that line, as in local mode, where the check errors.
 
 Anything else (another status, a body over the limit, JSON that is not an object, a value of the
-wrong shape) raises :class:`~grader.executors.official.fixtures.ManualReviewRequired`: the check fails
+wrong shape) raises :class:`ManualReviewRequired`: the check fails
 closed and is flagged, with a sentence saying which answer was wrong, never a traceback.
 
 What decides a verdict. The hidden check, here, on validated plain data; the agent answers
@@ -45,12 +45,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from grader.executors.harness.fixtures import QueryCount
-
-if TYPE_CHECKING:  # imported for types only: fixtures imports this module
-    from grader.executors.official.fixtures import Control
 
 MAX_REPLY_BYTES = 1024 * 1024
 MAX_MESSAGE_CHARS = 600
@@ -65,6 +62,21 @@ _JWT_PART = re.compile(r"^[A-Za-z0-9_-]+$")
 
 class Malformed(Exception):
     """An answer from the sandbox does not have the promised shape; ``str()`` says how."""
+
+
+class ManualReviewRequired(Exception):
+    """The check cannot be decided out of process; it fails closed and is flagged."""
+
+
+class Control(Protocol):
+    """The agent's control path (:class:`grader.executors.official.fixtures.Control`): one
+    JSON request, one validated-as-an-object JSON answer, or :class:`ManualReviewRequired`."""
+
+    token: str
+
+    def call(
+        self, action: str, payload: Any = None, *, timeout: float | None = None
+    ) -> dict[str, Any]: ...
 
 
 def clean(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -317,8 +329,6 @@ class _Remote:
         self._timeout = timeout
 
     def _ask(self, op: str, *args: Any, **kwargs: Any) -> Any:
-        from grader.executors.official.fixtures import ManualReviewRequired
-
         what = f"{self.kind}.{op}"
         try:
             payload = {"op": op, "args": encode(list(args)), "kwargs": encode(kwargs)}
@@ -337,8 +347,8 @@ class _Remote:
 
 
 class RemoteData(_Remote):
-    """``data`` out of process: :class:`grader.executors.harness.data.DataHelper`'s contract, each call
-    run by the agent through the project's ORM, each answer validated here."""
+    """``data`` out of process: :class:`grader.executors.harness.data.DataHelper`'s contract,
+    each call run by the agent through the project's ORM, each answer validated here."""
 
     kind = "data"
     shapes = DATA_SHAPES
@@ -373,7 +383,8 @@ class RemoteData(_Remote):
 
 
 class RemoteModels(_Remote):
-    """``models`` out of process: :class:`grader.executors.harness.data.ModelInspector`'s contract."""
+    """``models`` out of process: the contract of
+    :class:`grader.executors.harness.data.ModelInspector`."""
 
     kind = "models"
     shapes = MODEL_SHAPES
@@ -418,15 +429,14 @@ class RemoteModels(_Remote):
 class RemoteQueries:
     """``queries`` out of process: ``with queries.count() as counted: api.get(...)`` counts the
     statements the project's server sent to its database meanwhile (``counted.total``,
-    ``counted.sql``), as local mode's :class:`grader.executors.harness.fixtures.QueryCounter` does."""
+    ``counted.sql``), as local mode's :class:`grader.executors.harness.fixtures.QueryCounter`
+    does."""
 
     def __init__(self, control: Control) -> None:
         self._control = control
 
     @contextmanager
     def count(self) -> Iterator[QueryCount]:
-        from grader.executors.official.fixtures import ManualReviewRequired
-
         counted = QueryCount()
         self._control.call("queries", {"on": True})
         try:
@@ -454,8 +464,6 @@ class RemoteClock:
         self._now = self._set({"op": "install"})
 
     def _set(self, request: dict[str, Any]) -> float:
-        from grader.executors.official.fixtures import ManualReviewRequired
-
         answer = self._control.call("clock", request)
         if set(answer) == {"assertion"}:
             raise AssertionError(clean(str(answer["assertion"])))
@@ -482,8 +490,6 @@ class RemoteClock:
         expected = self._now + float(seconds)
         self._now = self._set({"op": "advance", "seconds": float(seconds)})
         if abs(self._now - expected) > 1e-3:
-            from grader.executors.official.fixtures import ManualReviewRequired
-
             raise ManualReviewRequired(
                 f"the sandbox's throttle clock moved to {self._now}, not {expected}"
             )

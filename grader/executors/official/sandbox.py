@@ -63,8 +63,8 @@ HELPERS_MOUNT = "/grader/grader_data.py"
 
 
 def helpers_file() -> Path:
-    """The grader's data helpers (:mod:`grader.executors.harness.data`), which the agent loads in the
-    sandbox to create rows and describe models. Found without importing it here."""
+    """The grader's data helpers (:mod:`grader.executors.harness.data`), which the agent loads
+    in the sandbox to create rows and describe models. Found without importing it here."""
     import importlib.util
 
     spec = importlib.util.find_spec("grader.executors.harness.data")

@@ -47,7 +47,7 @@ class GradeJob:
     database: str = "sqlite"
     timeout: float | None = None
     problem: str | None = None
-    mode: str = "local"  # "official": graded in the sandbox (grader.official)
+    mode: str = "local"  # "official": graded in the sandbox (grader.executors.official)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
