@@ -16,14 +16,15 @@ Rubric checks never import the learner's modules. They use:
 ``queries``
     Counts the SQL queries the submission runs while a check's requests are served
     (:class:`QueryCounter`): ``with queries.count() as counted: api.get(...)``, then
-    ``counted.total``. Local mode only: official grading has no such fixture, so a check that
-    needs it fails closed (manual review), never passes unmeasured.
+    ``counted.total``. Official grading counts in the sandboxed server's process instead
+    (:mod:`grader.executors.official.remote`), with the same contract.
 
 ``clock``
     A fake clock for DRF's throttles (:class:`FakeClock`): installed as
     ``rest_framework.throttling.SimpleRateThrottle.timer`` for one check, so a check can use up
     a rate, ``clock.advance(seconds)`` past the window and see requests allowed again, without
-    sleeping. Local mode only: official grading fails the check closed (manual review).
+    sleeping. Official grading replaces the timer in the sandboxed server's process instead
+    (:mod:`grader.executors.official.remote`), with the same contract.
 
 Before every check the configured Django caches are cleared (an autouse fixture): throttle
 counters and anything else a submission caches never leak from one check into the next, so a
@@ -197,8 +198,8 @@ class ProjectInspector:
         Made by Simple JWT's own ``AccessToken`` in this process, so it is signed the way the
         project's SIMPLE_JWT settings sign (its SIGNING_KEY, by default SECRET_KEY): the check
         never sees the key, and the token differs from a real one only in its ``exp``. An hour,
-        not a second, so a project's ``LEEWAY`` cannot make it valid again. Official grading has
-        no such helper: a check that needs it fails closed (manual review).
+        not a second, so a project's ``LEEWAY`` cannot make it valid again. Official grading
+        asks the sandboxed server to mint it and checks that it is a JWT an hour expired.
         """
         import datetime
 
@@ -358,7 +359,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 @pytest.fixture
 def queries() -> QueryCounter:
-    """Counts the SQL queries the submission runs (see module docstring); local mode only."""
+    """Counts the SQL queries the submission runs (see module docstring)."""
     return QueryCounter()
 
 
