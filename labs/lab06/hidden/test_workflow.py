@@ -271,6 +271,45 @@ def test_refused_and_failed_actions_write_no_entry(api, data):
     )
 
 
+def test_an_edit_that_changes_nothing_writes_no_entry(api, data):
+    cast = _cast(data)
+    pk = _post(data, cast["owner"], title="Grader unchanged", body="Same body.")
+    api.authenticate(cast["owner"])
+    response = api.patch(f"{POSTS}{pk}/", json_body={"title": "Grader unchanged", "body": "Same body."})
+    assert response.status == 200, f"PATCH {POSTS}{pk}/ by its author with the title and body it already has answered {response.status}, expected 200"
+    rows = _entries(data, pk)
+    assert rows == [], (
+        f"PATCH {POSTS}{pk}/ with the values the post already has wrote the audit entries {[r['action'] for r in rows]}; "
+        "expected none: an 'updated' entry records what changed, and nothing did"
+    )
+
+
+def test_each_entry_names_the_caller_who_acted(api, data):
+    """Editors and admins act on the author's posts: the entries name them, not the author."""
+    cast = _cast(data)
+    edited = _post(data, cast["owner"], title="Grader edited by an editor")
+    submitted = _post(data, cast["owner"])
+    deleted = _post(data, cast["owner"], "published", title="Grader deleted by an admin")
+    api.authenticate(cast["editor"])
+    steps = [api.patch(f"{POSTS}{edited}/", json_body={"title": "Grader edited, by the editor"})]
+    api.authenticate(cast["admin"])
+    steps += [_move(api, submitted, "in_review"), api.delete(f"{POSTS}{deleted}/")]
+    failed = [f"{r.request_line}: {r.status}" for r, ok in zip(steps, (200, 200, 204)) if r.status != ok]
+    assert not failed, f"as an editor (PATCH) and an admin (submit, DELETE) these answered: {failed}; expected 200, 200 and 204"
+    who = {cast["owner"]: "the post's author", cast["editor"]: "the editor", cast["admin"]: "the admin", None: "nobody"}
+    cells = [
+        ("the editor's PATCH", data.values(AUDIT, "actor", post=edited, action="updated"), cast["editor"]),
+        ("the admin's submit", data.values(AUDIT, "actor", post=submitted, action="submitted"), cast["admin"]),
+        ("the admin's DELETE", data.values(AUDIT, "actor", post_ref=deleted, action="deleted"), cast["admin"]),
+    ]
+    wrong = [
+        f"{what} wrote {len(rows)} entries" if len(rows) != 1 else f"{what} is credited to {who.get(rows[0]['actor'], rows[0]['actor'])}"
+        for what, rows, actor in cells
+        if len(rows) != 1 or rows[0]["actor"] != actor
+    ]
+    assert not wrong, "; ".join(wrong) + ": each entry's actor is the user who made the request (request.user), passed to the service as actor"
+
+
 def test_the_history_outlives_a_deleted_post(api, data):
     cast = _cast(data)
     pk = _post(data, cast["owner"], title="Grader doomed draft")
