@@ -294,7 +294,7 @@ def test_each_entry_names_the_caller_who_acted(api, data):
     steps = [api.patch(f"{POSTS}{edited}/", json_body={"title": "Grader edited, by the editor"})]
     api.authenticate(cast["admin"])
     steps += [_move(api, submitted, "in_review"), api.delete(f"{POSTS}{deleted}/")]
-    failed = [f"{r.request_line}: {r.status}" for r, ok in zip(steps, (200, 200, 204)) if r.status != ok]
+    failed = [f"{r.request_line}: {r.status}" for r, ok in zip(steps, (200, 200, 204), strict=True) if r.status != ok]
     assert not failed, f"as an editor (PATCH) and an admin (submit, DELETE) these answered: {failed}; expected 200, 200 and 204"
     who = {cast["owner"]: "the post's author", cast["editor"]: "the editor", cast["admin"]: "the admin", None: "nobody"}
     cells = [
