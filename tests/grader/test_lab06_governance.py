@@ -80,6 +80,11 @@ def test_mutants_cover_the_brief_and_apply(solution: Path, tmp_path: Path) -> No
         "status-through-patch",
         "audit-before-checks",
         "history-n-plus-one",
+        # issue 15: the rules the brief states that no check owned before
+        "refusal-without-reason",
+        "no-op-edit-audited",
+        "edit-credited-to-the-author",
+        "edits-not-audited",  # one bug, one criterion (not history too)
     } <= set(mutants)
     checked = {c.id for c in RUBRIC.criteria if c.gate is None}
     assert checked <= {lost for m in mutants.values() for lost in m.loses}, (

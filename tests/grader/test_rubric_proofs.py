@@ -2,18 +2,53 @@
 
 For every lab with hidden checks: the generated solution scores full marks, the committed
 starter fails every criterion, and each mutant loses exactly the criteria it declares.
+
+And the other way round (issue 15): ``labs/<lab>/hidden/alternatives.toml`` lists correct
+solutions written in another style than the reference, as edits to the generated solution in
+the format of ``mutants.toml`` (without ``loses``). Each must score full marks, so a check that
+over-fits the reference (its wording, its error codes where the brief leaves them open, its
+structure) fails here rather than costing a learner points.
 """
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
+from grader.course.labgen import generate_lab
+from grader.course.mutants import Edit, Mutant, apply_mutant
 from grader.course.proving import prove_lab
-from grader.pipeline import GradeOptions
+from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
 from tests.support import ROOT, postgres_url, shared_proof
 
 LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.toml"))
+
+
+def _alternatives(lab: str) -> list[Mutant]:
+    """The alternatives of ``lab``: mutants that must lose nothing."""
+    path = ROOT / "labs" / lab / "hidden" / "alternatives.toml"
+    entries = tomllib.loads(path.read_text(encoding="utf-8")).get("alternatives", [])
+    return [
+        Mutant(
+            id=str(entry["id"]),
+            description=str(entry["description"]),
+            loses=(),
+            edits=tuple(
+                Edit(str(e["file"]), str(e["find"]), str(e["replace"])) for e in entry["edits"]
+            ),
+        )
+        for entry in entries
+    ]
+
+
+ALTERNATIVES = [
+    pytest.param(lab, alternative, id=f"{lab}-{alternative.id}")
+    for lab in sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/alternatives.toml"))
+    for alternative in _alternatives(lab)
+]
 
 pytestmark = pytest.mark.slow
 
@@ -65,3 +100,43 @@ def test_mutant_feedback_names_the_problem(sqlite_proof):
     assert failed["id"] == "health-degraded"
     assert "503" in failed["feedback"]
     assert "answered 200" in failed["detail"]
+
+
+def _grade_alternative(lab: str, alternative: Mutant, tmp_path: Path, database: str) -> dict:
+    tree = tmp_path / "solution"
+    generate_lab(ROOT / "solutions", lab, "solution", tree)
+    apply_mutant(tree, alternative)  # the same edits as a mutant's: each `find` occurs once
+    return grade_submission(ROOT / "labs" / lab, tree, GradeOptions(database=database))
+
+
+def _short_of_full_marks(result: dict) -> list[str]:
+    return [
+        f"{c['id']}: {c['status']}: {c.get('detail') or c.get('feedback', '')}"[:400]
+        for c in result["criteria"]
+        if c["status"] not in ("passed", "not_run")
+    ]
+
+
+def test_there_are_alternatives_to_prove():
+    assert len(ALTERNATIVES) >= 2
+
+
+@pytest.mark.parametrize(("lab", "alternative"), ALTERNATIVES)
+def test_alternatives_score_full_marks(lab, alternative, tmp_path):
+    result = _grade_alternative(lab, alternative, tmp_path, "sqlite")
+    assert result["status"] == "graded", result["message"]
+    lost = _short_of_full_marks(result)
+    assert not lost, f"{lab} alternative {alternative.id!r} lost: " + "\n".join(lost)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("lab", "alternative"), ALTERNATIVES)
+def test_alternatives_score_full_marks_on_postgres(lab, alternative, tmp_path):
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server here (CI requires one)")
+    result = _grade_alternative(lab, alternative, tmp_path, url)
+    assert result["status"] == "graded", result["message"]
+    assert result["environment"]["database"] == "postgresql"
+    lost = _short_of_full_marks(result)
+    assert not lost, f"{lab} alternative {alternative.id!r} lost: " + "\n".join(lost)

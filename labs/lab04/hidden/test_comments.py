@@ -91,6 +91,34 @@ def test_a_blank_comment_is_refused(api, data):
     assert data.count("blog.Comment", post=post) == 0, f"POST {_url(post)} answered 400 but stored the comment"
 
 
+def test_a_comment_with_a_banned_term_is_refused(api, data):
+    data.create("blog.BannedTerm", term="grader snake oil", reason="Grader's banned term.")
+    post = _post(data)
+    api.authenticate(data.user(role="reader"))
+    response = api.post(_url(post), json_body={"body": "Try my GRADER Snake Oil today."})
+    assert response.status == 400, (
+        f"POST {_url(post)} with the banned term 'grader snake oil' (in other case) in the body answered "
+        f"{response.status}, expected 400 naming body: banned terms apply to comments too"
+    )
+    assert _names_field(response.json(), "body"), f"POST {_url(post)} with a banned term answered 400 without naming the field 'body'"
+    assert data.count("blog.Comment", post=post) == 0, f"POST {_url(post)} with a banned term answered 400 but stored the comment"
+
+
+def test_commenting_needs_a_logged_in_user(api, data):
+    post = _post(data)
+    api.authenticate(None)
+    response = api.post(_url(post), json_body={"body": "Anonymous grader."})
+    code = None
+    body = response.json() if response.status != 500 else {}
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        code = body["error"].get("code")
+    assert response.status in (401, 403) and code == "not_authenticated", (
+        f"POST {_url(post)} without logging in answered {response.status} {code or ''}".rstrip()
+        + "; expected 403 not_authenticated (401 once lab05's tokens are in): commenting needs a logged-in user"
+    )
+    assert data.count("blog.Comment", post=post) == 0, f"POST {_url(post)} without logging in stored the comment"
+
+
 def test_comments_of_a_missing_post_are_404(api, data):
     api.authenticate(data.user(role="reader"))
     listed = api.get(_url(MISSING))

@@ -78,6 +78,16 @@ def _inner(body, key, name):
     return value.get(name) if isinstance(value, dict) else value
 
 
+def _code(response):
+    """The ``code`` of a documented error body, or None."""
+    try:
+        body = response.json()
+    except AssertionError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
+
+
 def _as_author(api, data):
     """Log ``api`` in as a new author; return the author's pk."""
     user = data.user(role="author")
@@ -171,7 +181,7 @@ def _refused(api, data, fields, field):
     _as_author(api, data)
     payload = _new_post(data, **fields)
     response = api.post(POSTS, json_body=payload)
-    shown = {k: (v[:20] + "…" if isinstance(v, str) and len(v) > 20 else v) for k, v in fields.items()}
+    shown = {k: (v[:60] + "…" if isinstance(v, str) and len(v) > 60 else v) for k, v in fields.items()}
     assert response.status == 400, f"POST {POSTS} with {shown} answered {response.status}, expected 400"
     body = response.json()
     assert _names_field(body, field), f"POST {POSTS} with {shown} answered 400 without naming the field {field!r}: {str(body)[:150]}"
@@ -197,6 +207,41 @@ def test_unknown_tag_is_refused(api, data):
 def test_banned_term_is_refused_whatever_its_case(api, data):
     data.create("blog.BannedTerm", term="perpetual motion", reason="Grader's banned term.")
     _refused(api, data, {"body": "Build a Perpetual Motion machine at home."}, "body")
+
+
+def test_a_slug_is_new_among_the_authors_posts(api, data):
+    """The author's own slug again: 400 naming slug (not a 500 from the database's
+    constraint). Another author may use the same slug: the rule is per author."""
+    writer = _as_author(api, data)
+    _post(data, author=writer, slug="grader-reused-slug")
+    payload = _new_post(data, slug="grader-reused-slug")
+    response = api.post(POSTS, json_body=payload)
+    assert response.status == 400, (
+        f"POST {POSTS} with the slug 'grader-reused-slug', which the same author already uses, answered "
+        f"{response.status}, expected 400 naming slug" + (" (a 500: check the slug in the service before the database refuses it)" if response.status == 500 else "")
+    )
+    assert _names_field(response.json(), "slug"), (
+        f"POST {POSTS} with a slug the author already uses answered 400 without naming the field 'slug': {str(response.json())[:150]}"
+    )
+    assert data.count("blog.Post", title=payload["title"]) == 0, f"POST {POSTS} with a slug the author already uses answered 400 but stored the post"
+    _as_author(api, data)
+    title = f"Grader same slug {next(_serial)}"
+    other = api.post(POSTS, json_body=_new_post(data, slug="grader-reused-slug", title=title))
+    stored = data.count("blog.Post", title=title, slug="grader-reused-slug")
+    assert other.status < 300 and stored == 1, (
+        f"POST {POSTS} by another author with the slug 'grader-reused-slug' answered {other.status} and stored "
+        f"{stored} post(s); expected the post created: a slug must be new among the author's own posts only"
+    )
+
+
+def test_creating_needs_a_logged_in_user(api, data):
+    payload = _new_post(data)
+    response = api.post(POSTS, json_body=payload)
+    assert response.status in (401, 403) and _code(response) == "not_authenticated", (
+        f"POST {POSTS} without logging in answered {response.status} {_code(response) or ''}".rstrip()
+        + "; expected 403 not_authenticated (401 once lab05's tokens are in): writing needs a logged-in user"
+    )
+    assert data.count("blog.Post", title=payload["title"]) == 0, f"POST {POSTS} without logging in stored the post"
 
 
 # Changing and deleting (post-change) ----------------------------------------------------------
@@ -229,6 +274,23 @@ def test_delete_answers_204_and_removes_the_post(api, data):
     assert response.status == 204, f"DELETE {_url(pk)} answered {response.status}, expected 204 No Content"
     assert response.body == b"", f"DELETE {_url(pk)} answered 204 with a body ({response.body[:60]!r}); a 204 has none"
     assert data.count("blog.Post", pk=pk) == 0, f"DELETE {_url(pk)} answered 204 but the post is still in the database"
+
+
+def test_changing_and_deleting_need_a_logged_in_user(api, data):
+    pk = _post(data, title="Nobody may change this")
+    api.authenticate(None)
+    patched = api.patch(_url(pk), json_body={"title": "Changed anonymously"})
+    deleted = api.delete(_url(pk))
+    wrong = [
+        f"{r.request_line} without logging in: got {r.status} {_code(r) or ''}".rstrip()
+        for r in (patched, deleted)
+        if r.status not in (401, 403) or _code(r) != "not_authenticated"
+    ]
+    assert not wrong, "; ".join(wrong) + " (expected 403 not_authenticated, 401 once lab05's tokens are in: writing needs a logged-in user)"
+    rows = data.values("blog.Post", "title", pk=pk)
+    assert rows == [{"title": "Nobody may change this"}], (
+        f"after an anonymous PATCH and DELETE of {_url(pk)} the post is {rows}; expected it unchanged and still there"
+    )
 
 
 # The error format (error-format) --------------------------------------------------------------

@@ -271,6 +271,45 @@ def test_refused_and_failed_actions_write_no_entry(api, data):
     )
 
 
+def test_an_edit_that_changes_nothing_writes_no_entry(api, data):
+    cast = _cast(data)
+    pk = _post(data, cast["owner"], title="Grader unchanged", body="Same body.")
+    api.authenticate(cast["owner"])
+    response = api.patch(f"{POSTS}{pk}/", json_body={"title": "Grader unchanged", "body": "Same body."})
+    assert response.status == 200, f"PATCH {POSTS}{pk}/ by its author with the title and body it already has answered {response.status}, expected 200"
+    rows = _entries(data, pk)
+    assert rows == [], (
+        f"PATCH {POSTS}{pk}/ with the values the post already has wrote the audit entries {[r['action'] for r in rows]}; "
+        "expected none: an 'updated' entry records what changed, and nothing did"
+    )
+
+
+def test_each_entry_names_the_caller_who_acted(api, data):
+    """Editors and admins act on the author's posts: the entries name them, not the author."""
+    cast = _cast(data)
+    edited = _post(data, cast["owner"], title="Grader edited by an editor")
+    submitted = _post(data, cast["owner"])
+    deleted = _post(data, cast["owner"], "published", title="Grader deleted by an admin")
+    api.authenticate(cast["editor"])
+    steps = [api.patch(f"{POSTS}{edited}/", json_body={"title": "Grader edited, by the editor"})]
+    api.authenticate(cast["admin"])
+    steps += [_move(api, submitted, "in_review"), api.delete(f"{POSTS}{deleted}/")]
+    failed = [f"{r.request_line}: {r.status}" for r, ok in zip(steps, (200, 200, 204), strict=True) if r.status != ok]
+    assert not failed, f"as an editor (PATCH) and an admin (submit, DELETE) these answered: {failed}; expected 200, 200 and 204"
+    who = {cast["owner"]: "the post's author", cast["editor"]: "the editor", cast["admin"]: "the admin", None: "nobody"}
+    cells = [
+        ("the editor's PATCH", data.values(AUDIT, "actor", post=edited, action="updated"), cast["editor"]),
+        ("the admin's submit", data.values(AUDIT, "actor", post=submitted, action="submitted"), cast["admin"]),
+        ("the admin's DELETE", data.values(AUDIT, "actor", post_ref=deleted, action="deleted"), cast["admin"]),
+    ]
+    wrong = [
+        f"{what} wrote {len(rows)} entries" if len(rows) != 1 else f"{what} is credited to {who.get(rows[0]['actor'], rows[0]['actor'])}"
+        for what, rows, actor in cells
+        if len(rows) != 1 or rows[0]["actor"] != actor
+    ]
+    assert not wrong, "; ".join(wrong) + ": each entry's actor is the user who made the request (request.user), passed to the service as actor"
+
+
 def test_the_history_outlives_a_deleted_post(api, data):
     cast = _cast(data)
     pk = _post(data, cast["owner"], title="Grader doomed draft")
@@ -294,9 +333,25 @@ def test_audit_entries_are_in_the_admin(models):
 # The history (history) ------------------------------------------------------------------------
 
 
+def _entry(data, post, action, actor, from_status, to_status, changes=None, note=""):
+    """One AuditEntry row written by the grader (the model the brief specifies), so the history
+    checks judge the endpoint, not the services that write entries (audit-trail's job)."""
+    title = data.values("blog.Post", "title", pk=post)[0]["title"]
+    return data.create(
+        AUDIT, post=post, post_ref=post, post_title=title, action=action, actor=actor,
+        from_status=from_status, to_status=to_status, changes=changes or {}, note=note,
+    )
+
+
 def test_history_lists_the_posts_entries_oldest_first(api, data):
     cast = _cast(data)
-    pk = _flow(api, data, cast)
+    pk = _post(data, cast["owner"], "published", title="Grader audited, better")
+    other = _post(data, cast["owner"], "published")
+    _entry(data, pk, "created", cast["owner"], "", "draft")
+    _entry(data, other, "created", cast["owner"], "", "draft")  # another post's: not in this history
+    _entry(data, pk, "updated", cast["owner"], "draft", "draft", {"title": ["Grader audited", "Grader audited, better"]})
+    _entry(data, pk, "submitted", cast["owner"], "draft", "in_review")
+    _entry(data, pk, "published", cast["editor"], "in_review", "published", note="Checked the sources.")
     api.authenticate(cast["owner"])
     response = api.get(f"{POSTS}{pk}/history/")
     assert response.status == 200, f"GET {POSTS}{pk}/history/ by the post's author answered {response.status}, expected 200"
@@ -307,7 +362,10 @@ def test_history_lists_the_posts_entries_oldest_first(api, data):
     assert all(not missing for missing in shapes), f"history entries lack the keys {shapes}; each needs {sorted(keys)}"
     got = [(e["action"], (e["actor"] or {}).get("id"), (e["actor"] or {}).get("username", "")[:7]) for e in body]
     expected = [("created", cast["owner"], "grader-"), ("updated", cast["owner"], "grader-"), ("submitted", cast["owner"], "grader-"), ("published", cast["editor"], "grader-")]
-    assert got == expected, f"GET {POSTS}{pk}/history/ lists (action, actor id, username) {got}; expected {expected}, oldest first"
+    assert got == expected, (
+        f"GET {POSTS}{pk}/history/ lists (action, actor id, username) {got}; expected {expected}: this post's entries "
+        "only (the grader wrote them as AuditEntry rows), oldest first"
+    )
     assert body[1]["changes"] == {"title": ["Grader audited", "Grader audited, better"]}, f"the 'updated' entry shows the changes {body[1]['changes']}"
     assert (body[3]["from_status"], body[3]["to_status"], body[3]["note"]) == ("in_review", "published", "Checked the sources."), (
         f"the 'published' entry shows {body[3]}; expected from in_review to published with the editor's note"
@@ -339,12 +397,10 @@ def test_history_query_count_does_not_grow(api, data, queries):
     pk = _post(data, cast["owner"], title="Grader edits 0")
     editors = [cast["editor"], cast["admin"]]
 
-    def edit(times):
+    def edit(times):  # entries by two different actors, written as rows (not through PATCH)
         for _ in range(times):
             n = next(_serial)
-            api.authenticate(editors[n % 2])
-            response = api.patch(f"{POSTS}{pk}/", json_body={"title": f"Grader edits {n}"})
-            assert response.status == 200, f"PATCH {POSTS}{pk}/ by an editor answered {response.status}, expected 200"
+            _entry(data, pk, "updated", editors[n % 2], "draft", "draft", {"title": [f"Grader edits {n - 1}", f"Grader edits {n}"]})
 
     edit(2)
     api.authenticate(cast["owner"])
