@@ -11,14 +11,15 @@ lab03 (the notebook lab) is not graded in official mode yet; criteria that need 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from grader.course.proving import Proof, prove_lab
+from grader.course.proving import Proof
 from grader.pipeline import GradeOptions
 from grader.result import validate_result
-from tests.support import ROOT
+from tests.support import ROOT, shared_proof
 
 pytestmark = pytest.mark.slow
 
@@ -26,24 +27,30 @@ LABS = ("lab01", "lab02", "lab04", "lab05", "lab06", "lab07")
 MIN_MUTANTS = 5
 
 
-@pytest.fixture(scope="module")
-def official_proofs(official_available: None) -> dict[str, Proof]:
-    """Each lab proven in official mode, once per module (the comparison below reuses them)."""
-    return {}
+def _per_lab(lab: str) -> Any:
+    """Each lab's official proof in an xdist group of its own (tests/conftest.py), so the six
+    proofs spread over the cores; the two tests that read one proof share its worker."""
+    return pytest.param(lab, id=lab, marks=pytest.mark.xdist_group(f"proof-{lab}-official"))
 
 
-def _official(proofs: dict[str, Proof], lab: str) -> Proof:
-    if lab not in proofs:
-        proofs[lab] = prove_lab(ROOT, lab, GradeOptions(mode="official"))
-    return proofs[lab]
+@pytest.fixture
+def official_proofs(
+    official_available: None, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], Proof]:
+    """A lab's proof in official mode, computed once per test session (shared_proof)."""
+    return lambda lab: shared_proof(tmp_path_factory, lab, mode="official")
+
+
+def _official(proofs: Callable[[str], Proof], lab: str) -> Proof:
+    return proofs(lab)
 
 
 def _statuses(result: dict[str, Any]) -> dict[str, str]:
     return {c["id"]: c["status"] for c in result["criteria"]}
 
 
-@pytest.mark.parametrize("lab", LABS)
-def test_rubric_proven_in_official_mode(lab: str, official_proofs: dict[str, Proof]) -> None:
+@pytest.mark.parametrize("lab", [_per_lab(lab) for lab in LABS])
+def test_rubric_proven_in_official_mode(lab: str, official_proofs: Callable[[str], Proof]) -> None:
     proof = _official(official_proofs, lab)
     assert proof.ok, "\n".join(proof.problems)
     mutants = [key for key in proof.results if key.startswith("mutant:")]
@@ -59,12 +66,13 @@ def test_rubric_proven_in_official_mode(lab: str, official_proofs: dict[str, Pro
     assert proof.results["starter"]["score"]["points"] == 0
 
 
-@pytest.mark.parametrize("lab", LABS)
+@pytest.mark.parametrize("lab", [_per_lab(lab) for lab in LABS])
 def test_official_and_local_mode_score_every_proof_submission_alike(
-    lab: str, official_proofs: dict[str, Proof]
+    lab: str, official_proofs: Callable[[str], Proof], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     official = _official(official_proofs, lab)
-    local = prove_lab(ROOT, lab, GradeOptions(database="sqlite"))
+    # The same local proof tests/grader/test_rubric_proofs.py reads: computed once a session.
+    local = shared_proof(tmp_path_factory, lab, database="sqlite")
     assert local.ok, "\n".join(local.problems)
     assert set(official.results) == set(local.results) - {
         key for key in local.results if key.startswith("earlier:") and key not in official.results
