@@ -7,6 +7,7 @@ import error) is reduced to its type, its message and the place in the submissio
 
 from __future__ import annotations
 
+import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +32,20 @@ def location_in(tb: TracebackType | None, root: Path) -> str | None:
     return where
 
 
+def _host_paths_shortened(text: str, root: Path) -> str:
+    """``text`` with the project's folder and the interpreter's prefix replaced, before it is cut.
+
+    The grader scrubs host paths from the whole result later, but a message cut at
+    :data:`LIMIT` first could end in half a path, which no scrubber recognises; and long
+    paths would push the learner's own words past the cut. Same words as the result's scrubber.
+    """
+    for prefix in sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}, key=len, reverse=True):
+        if prefix and prefix != "/":
+            text = text.replace(prefix, "<python>")
+    project = str(root)
+    return text.replace(project + "/", "").replace(project, "your project folder")
+
+
 def describe_exception(exc: BaseException, root: Path) -> str:
     """One line: the assertion message for failed checks, else ``Type: message (at file, line)``."""
     if isinstance(exc, AssertionError):
@@ -41,7 +56,7 @@ def describe_exception(exc: BaseException, root: Path) -> str:
     name = type(exc).__name__
     if name in {"Failed", "OutcomeException"}:  # pytest.fail("...") from a check
         return (_first_line(str(exc)) or "the check failed")[:LIMIT]
-    message = _first_line(str(exc))
+    message = _host_paths_shortened(_first_line(str(exc)), root)
     where = location_in(exc.__traceback__, root)
     text = f"{name}: {message}" if message else name
     if where:
