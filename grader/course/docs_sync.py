@@ -57,11 +57,12 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.course import curriculum, traceability
+from grader.course.curriculum.markdown import outside_fences
 from grader.errors import LocatedError, RubricError
 from grader.labs import known_labs
 from grader.rubric import Rubric, load_rubric
@@ -81,7 +82,6 @@ OUTCOME_NAMES: dict[int, str] = {
 _MARKER = re.compile(
     r"^\s*<!--\s*(?P<edge>BEGIN|END)\s+GENERATED:\s*(?P<kind>[^\s>]*)\s*(?P<arg>[^\s>]*)\s*-->\s*$"
 )
-_FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 # What Markdown would read as HTML in plain text: any "<" (a tag or a placeholder like <id>), and
 # an "&" that starts a character reference (&amp; &#38; &#x26;).
@@ -296,23 +296,6 @@ def _label(kind: str, arg: str) -> str:
     return f"{kind} {arg}".strip()
 
 
-def _outside_fences(lines: Sequence[str]) -> Iterator[tuple[int, str]]:
-    """Yield (index, line) for lines not inside a fenced code block (``` or ~~~)."""
-    open_fence: str | None = None
-    for index, line in enumerate(lines):
-        match = _FENCE.match(line)
-        if open_fence is None:
-            if match:
-                open_fence = match["fence"]
-                continue
-            yield index, line
-        elif (
-            match and match["fence"][0] == open_fence[0] and len(match["fence"]) >= len(open_fence)
-        ):
-            # A fence closes only with the same character, at least as long as the opener.
-            open_fence = None
-
-
 def render_text(text: str, path: Path, root: Path) -> str:
     """Return ``text`` (the content of ``path``) with every generated block refreshed.
 
@@ -324,7 +307,7 @@ def render_text(text: str, path: Path, root: Path) -> str:
     ctx: _Context | None = None  # built on the first block: a page without blocks needs none
     copied = 0  # lines[:copied] are already in `out`
     begin: tuple[int, str, str] | None = None  # (index, kind, arg) of the open block
-    for index, line in _outside_fences(lines):
+    for index, line in outside_fences(lines):
         match = _MARKER.match(line)
         if not match:
             continue
