@@ -47,7 +47,7 @@ from typing import cast
 
 from grader.errors import UsageError
 from grader.executors.base import CheckRun, RubricExecutor, RunRequest
-from grader.executors.local import kill_tree
+from grader.executors.local import _tail, kill_tree
 from grader.executors.official.job import SERVER_PORT, OfficialJob
 from grader.executors.official.sandbox import (
     Limits,
@@ -267,16 +267,6 @@ def _readable(folder: Path) -> None:
         os.chmod(dirpath, 0o755)
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), 0o644)
-
-
-def _tail(path: Path, limit: int = 4000) -> str:
-    try:
-        with path.open("rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - limit))
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _start_trusted(
