@@ -36,6 +36,7 @@ from grader.errors import RubricError
 
 # One name in a path inside the learner's project; no leading dot, so never "." or "..".
 _PATH_PART = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+_OMIT = re.compile(r"^[A-Za-z0-9_*][A-Za-z0-9_.*/-]{0,100}$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class LearnerTestsGate:
     tests: str
     cover: tuple[str, ...]
     min_coverage: int
+    branch: bool = False  # measure branches too (coverage.py's branch = true), as the capstone asks
+    omit: tuple[str, ...] = ()  # project-relative glob patterns left out of the measure
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ GATE_KEYS: dict[str, frozenset[str]] = {
     "ruff": frozenset({"config"}),
 }
 GATE_KINDS = tuple(GATE_KEYS)
+# Keys a gate may have but need not (they have defaults).
+GATE_OPTIONAL: dict[str, frozenset[str]] = {"learner-tests": frozenset({"branch", "omit"})}
 
 
 def gate_check_id(kind: str, criterion_id: str) -> str:
@@ -96,8 +101,23 @@ def parse_gate(kind: str, entry: Mapping[str, Any], where: str) -> Gate:
     minimum = entry["min_coverage"]
     if type(minimum) is not int or not 1 <= minimum <= 100:
         raise RubricError(f"{where}: min_coverage must be a whole percentage from 1 to 100")
+    branch = entry.get("branch", False)
+    if not isinstance(branch, bool):
+        raise RubricError(f"{where}: branch must be true or false")
+    omit = entry.get("omit", [])
+    if not isinstance(omit, list) or not all(
+        isinstance(p, str) and _OMIT.match(p) and ".." not in p for p in omit
+    ):
+        raise RubricError(
+            f"{where}: omit must be a list of project-relative patterns, like ['tests/*']"
+        )
     return LearnerTestsGate(
         tests=_project_path(entry["tests"], "tests", where),
-        cover=tuple(_project_path(package, "cover", where) for package in cover),
+        # "." is the whole project: a capstone's packages are the learner's to name.
+        cover=tuple(
+            "." if package == "." else _project_path(package, "cover", where) for package in cover
+        ),
         min_coverage=minimum,
+        branch=branch,
+        omit=tuple(omit),
     )

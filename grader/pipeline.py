@@ -45,6 +45,7 @@ from grader.executors.gates import (
     run_quality_gates,
 )
 from grader.incidents import record_exception
+from grader.manifest import load_manifest
 from grader.pgcluster import ClusterUnavailable, throwaway_cluster, warm_cluster
 from grader.report import Report
 from grader.result import Outcome, build_result, utc_now
@@ -203,6 +204,8 @@ def _intake(grading: _Grading, work: Path, scrub: PathScrubber) -> None:
         scrub.add_project(source)
     grading.staged = stage_submission(source, work / "submission")
     check_layout(grading.staged, grading.rubric)
+    if grading.rubric.manifest is not None:  # the capstone: refuse a wrong manifest up front
+        load_manifest(grading.staged.path, grading.rubric.manifest)
     check_syntax(grading.staged)
 
 

@@ -35,6 +35,7 @@ class Job:
     grader_fixtures: bool = True
     coverage_source: list[str] = field(default_factory=list)
     coverage_omit: list[str] = field(default_factory=list)
+    coverage_branch: bool = False
     coverage_report: str | None = None
 
     def write(self, path: Path) -> None:

@@ -23,6 +23,10 @@ only the grader reads. Format::
 A criterion passes only when every one of its checks passes (no partial credit inside a
 criterion: split it into two criteria instead, so the feedback stays specific).
 
+The capstone says ``manifest = "capstone.toml"``: the file, at the top of the submission, that
+describes the learner's own service (:mod:`grader.manifest`). A submission whose manifest is
+missing or wrong is refused before any check runs, with the manifest's sentences.
+
 Notebook labs (:mod:`grader.executors.notebook`) name their notebook at the top, ``notebook =
 "notebooks/lab03_orm_workbook.ipynb"`` (relative to the project), and every criterion says
 ``kind = "nbgrader"`` with ``checks = ["cell:<grade id>"]``: the nbgrader grade cells that decide
@@ -53,7 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError
-from grader.gatespec import GATE_KEYS, GATE_KINDS, Gate, gate_check_id, parse_gate
+from grader.gatespec import GATE_KEYS, GATE_KINDS, GATE_OPTIONAL, Gate, gate_check_id, parse_gate
 
 OUTCOMES = range(1, 7)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -94,6 +98,7 @@ class Rubric:
     path: Path
     digest: str
     notebook: str | None = None  # notebook labs: the graded notebook, relative to the project
+    manifest: str | None = None  # the capstone: the file the learner describes the service in
 
     @property
     def max_points(self) -> int:
@@ -193,7 +198,7 @@ def _gate_criterion(
     if see is not None and not isinstance(see, str):
         raise RubricError(f"{where}: see must be a string")
     common = {"id", "title", "points", "outcome", "feedback", "see", "kind"}
-    unknown = set(entry) - common - GATE_KEYS[kind]
+    unknown = set(entry) - common - GATE_KEYS[kind] - GATE_OPTIONAL.get(kind, frozenset())
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
     return Criterion(
@@ -269,6 +274,10 @@ def load_rubric(path: Path) -> Rubric:
             f"{where}: notebook must be a relative path to an .ipynb file, like "
             "'notebooks/lab03_orm_workbook.ipynb'"
         )
+    manifest = data.get("manifest")
+    named = isinstance(manifest, str) and re.fullmatch(r"[a-z_]+\.toml", manifest)
+    if manifest is not None and not named:
+        raise RubricError(f"{where}: manifest must be a file name like 'capstone.toml'")
     notebook_criteria = {c.kind == "nbgrader" for c in criteria}
     if notebook is not None and notebook_criteria != {True}:
         raise RubricError(f"{where}: every criterion of a notebook lab must be kind = 'nbgrader'")
@@ -290,4 +299,5 @@ def load_rubric(path: Path) -> Rubric:
         path=path,
         digest="sha256:" + hashlib.sha256(raw).hexdigest(),
         notebook=notebook,
+        manifest=manifest,
     )

@@ -10,21 +10,33 @@ PostgreSQL and the proof runs on SQLite): it is left out of the comparisons and 
 earlier notebook lab (lab03), which official mode does not grade, is skipped with a note too.
 Notebook labs' source notebooks are added to the generated solution
 (:func:`grader.executors.notebook.add_source_notebooks`).
+
+The capstone is proven by :func:`prove_capstone`, since it is no slice of the blog: its
+reference (:func:`grader.course.capstone.build_reference`) passes every criterion a run decides;
+the copier template rendered as ``labs/capstone/hidden/templates.toml`` lists fails exactly the
+criteria each render says it leaves to the learner; each mutant loses exactly its criteria.
+People-decided (manual) criteria wait for an instructor in every one of these results.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.course.capstone import build_reference, render_template
 from grader.course.labgen import generate_lab, load_config
 from grader.course.mutants import apply_mutant, load_mutants
+from grader.errors import RubricError
 from grader.executors.notebook import add_source_notebooks
 from grader.pipeline import GradeOptions, grade_submission
 from grader.rubric import load_rubric
+from grader.scoring import AWAITING
+
+CAPSTONE = "capstone"
 
 
 @dataclass
@@ -42,7 +54,9 @@ class Proof:
 
 
 def _failed(result: dict[str, Any]) -> set[str]:
-    return {c["id"] for c in result["criteria"] if c["status"] != "passed"} - _not_gradable(result)
+    """Criteria the run decided against; a manual one waits for a person, which is no failure."""
+    decided = {c["id"] for c in result["criteria"] if c["status"] not in ("passed", AWAITING)}
+    return decided - _not_gradable(result)
 
 
 def _not_gradable(result: dict[str, Any]) -> set[str]:
@@ -54,6 +68,8 @@ def _not_gradable(result: dict[str, Any]) -> set[str]:
 
 def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proof:
     """Grade the solution, the committed starter and every mutant of ``lab``; collect problems."""
+    if lab == CAPSTONE:
+        return prove_capstone(root, options)
     lab_dir = root / "labs" / lab
     rubric = load_rubric(lab_dir / "rubric.toml")
     all_ids = {c.id for c in rubric.criteria}
@@ -115,6 +131,61 @@ def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proo
                 continue
             tree = Path(tmp) / f"mutant-{mutant.id}"
             shutil.copytree(solution, tree)
+            apply_mutant(tree, mutant)
+            result = grade_submission(lab_dir, tree, options)
+            proof.results[f"mutant:{mutant.id}"] = result
+            failed = _failed(result)
+            if result["status"] != "graded" or failed != set(mutant.loses) - skipped:
+                proof.problems.append(
+                    f"mutant {mutant.id}: expected to lose {sorted(mutant.loses)}, "
+                    f"lost {sorted(failed)} (status {result['status']})"
+                )
+    return proof
+
+
+def _renders(lab_dir: Path, ids: set[str]) -> list[tuple[str, dict[str, Any], set[str]]]:
+    """``templates.toml``: ``(id, copier answers, criteria that must fail)`` per render."""
+    path = lab_dir / "hidden" / "templates.toml"
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8"))["renders"]
+        renders = [(str(e["id"]), dict(e["answers"]), set(e["fails"])) for e in entries]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+        raise RubricError(f"{path}: not a list of [[renders]] ({exc})") from None
+    for render_id, _, fails in renders:
+        if fails - ids:
+            raise RubricError(f"{path}: render {render_id!r} names unknown criteria")
+    return renders
+
+
+def prove_capstone(root: Path, options: GradeOptions | None = None) -> Proof:
+    """The capstone's proof (module doc): reference, template renders, mutants."""
+    lab_dir = root / "labs" / CAPSTONE
+    rubric = load_rubric(lab_dir / "rubric.toml")
+    all_ids = {c.id for c in rubric.criteria}
+    proof = Proof(CAPSTONE)
+    with tempfile.TemporaryDirectory(prefix="prove-capstone-") as tmp:
+        reference = build_reference(root, Path(tmp) / "reference")
+        result = grade_submission(lab_dir, reference, options)
+        proof.results["solution"] = result
+        skipped = _not_gradable(result)
+        if result["status"] != "graded" or _failed(result):
+            proof.problems.append(
+                f"reference: status {result['status']}, failed {sorted(_failed(result))} "
+                f"({result['message'] or 'see criteria details'})"
+            )
+        for render_id, answers, fails in _renders(lab_dir, all_ids):
+            tree = render_template(root, Path(tmp) / f"template-{render_id}", answers)
+            result = grade_submission(lab_dir, tree, options)
+            proof.results[f"template:{render_id}"] = result
+            failed = _failed(result)
+            if result["status"] != "graded" or failed != fails - skipped:
+                proof.problems.append(
+                    f"template render {render_id}: expected to fail {sorted(fails)}, failed "
+                    f"{sorted(failed)} (status {result['status']})"
+                )
+        for mutant in load_mutants(lab_dir / "hidden" / "mutants.toml", all_ids):
+            tree = Path(tmp) / f"mutant-{mutant.id}"
+            shutil.copytree(reference, tree)
             apply_mutant(tree, mutant)
             result = grade_submission(lab_dir, tree, options)
             proof.results[f"mutant:{mutant.id}"] = result

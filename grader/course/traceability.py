@@ -6,11 +6,10 @@ outcome-by-criterion traceability matrix.
 takes the page-specific helpers (links, cell escaping) from its caller so that it never imports
 ``grader.course.docs_sync``.
 
-The capstone is judged partly by people (the demo, the dashboard), so its rubric is not a lab
-rubric: it lives in ``templates/copier/capstone/rubric.toml`` with, per criterion, ``decided_by``
-(``checks``, ``quality`` or ``review``) and ``evidence`` (what is looked at) instead of pytest
-node ids. When a lab-style ``labs/capstone/rubric.toml`` appears, the two would disagree about
-what the capstone is, so rendering stops with a message naming both files.
+The capstone's rubric is a lab rubric (``labs/capstone/rubric.toml``) whose people-decided
+criteria say ``kind = "manual"``; its marking guide has a column saying who decides each
+criterion (hidden checks, a quality gate, or an instructor's review) and shows the feedback as
+what is checked. It is left out of the labs' marking guides, but counted in the matrix.
 
 Contracts: output is deterministic (labs in teaching order, then the capstone); every criterion
 of every rubric appears exactly once in the matrix; an unreadable or invalid rubric raises
@@ -19,18 +18,14 @@ of every rubric appears exactly once in the matrix; an unreadable or invalid rub
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from grader.errors import RubricError
 from grader.labs import known_labs
-from grader.rubric import _ID, OUTCOMES, load_rubric
+from grader.rubric import OUTCOMES, Rubric, load_rubric
 
-CAPSTONE_RUBRIC = "templates/copier/capstone/rubric.toml"
-CAPSTONE_PAGE = "assessments.md#capstone-rubric"
+CAPSTONE_RUBRIC = "labs/capstone/rubric.toml"
 # How a criterion is decided, as the tables say it.
 DECIDED_BY = {
     "checks": "hidden checks",
@@ -47,30 +42,6 @@ Cell = Callable[[str], str]
 
 
 @dataclass(frozen=True)
-class CapstoneCriterion:
-    """One capstone criterion: what it is worth, the outcome it serves, and how it is judged."""
-
-    id: str
-    title: str
-    points: int
-    outcome: int
-    decided_by: str
-    evidence: str
-
-
-@dataclass(frozen=True)
-class CapstoneRubric:
-    title: str
-    version: str
-    criteria: tuple[CapstoneCriterion, ...]
-    path: Path
-
-    @property
-    def max_points(self) -> int:
-        return sum(c.points for c in self.criteria)
-
-
-@dataclass(frozen=True)
 class TracedCriterion:
     """A criterion of any assessment, reduced to what the traceability matrix shows."""
 
@@ -82,78 +53,15 @@ class TracedCriterion:
     decided_by: str  # a key of DECIDED_BY
 
 
-def _field(entry: dict[str, Any], key: str, kind: type, where: str) -> Any:
-    value = entry.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):
-        raise RubricError(f"{where}: {key!r} must be {kind.__name__}, got {value!r}")
-    return value
-
-
-def _capstone_criterion(entry: Any, where: str) -> CapstoneCriterion:
-    if not isinstance(entry, dict):
-        raise RubricError(f"{where}: each [[criteria]] entry must be a table")
-    cid = _field(entry, "id", str, where)
-    where = f"{where} (criterion {cid!r})"
-    if not _ID.match(cid):
-        raise RubricError(f"{where}: id must be kebab-case (a-z, 0-9, '-')")
-    unknown = set(entry) - {"id", "title", "points", "outcome", "decided_by", "evidence"}
-    if unknown:
-        raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
-    points = _field(entry, "points", int, where)
-    if points <= 0:
-        raise RubricError(f"{where}: points must be positive")
-    outcome = _field(entry, "outcome", int, where)
-    if outcome not in OUTCOMES:
-        raise RubricError(f"{where}: outcome must be 1..6, got {outcome}")
-    decided_by = _field(entry, "decided_by", str, where)
-    if decided_by not in DECIDED_BY:
-        raise RubricError(f"{where}: decided_by must be one of {', '.join(DECIDED_BY)}")
-    return CapstoneCriterion(
-        id=cid,
-        title=_field(entry, "title", str, where),
-        points=points,
-        outcome=outcome,
-        decided_by=decided_by,
-        evidence=_field(entry, "evidence", str, where).strip(),
-    )
-
-
-def load_capstone_rubric(path: Path) -> CapstoneRubric:
-    """Read and validate the capstone rubric at ``path``; raise RubricError naming the problem."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RubricError(f"capstone rubric {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RubricError(f"{path}: not valid TOML: {exc}") from None
-    where = str(path)
-    entries = data.get("criteria")
-    if not isinstance(entries, list) or not entries:
-        raise RubricError(f"{where}: needs at least one [[criteria]] entry")
-    criteria = tuple(_capstone_criterion(entry, where) for entry in entries)
-    ids = [c.id for c in criteria]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise RubricError(f"{where}: duplicate criterion ids {duplicates}")
-    return CapstoneRubric(
-        title=_field(data, "title", str, where),
-        version=_field(data, "version", str, where),
-        criteria=criteria,
-        path=path,
-    )
-
-
-def capstone_rubric(root: Path) -> CapstoneRubric | None:
-    """The capstone's rubric, or None when the course has none yet."""
+def capstone_rubric(root: Path) -> Rubric | None:
+    """The capstone's rubric (``labs/capstone/rubric.toml``), or None when the course has none."""
     path = root / CAPSTONE_RUBRIC
-    if not path.is_file():
-        return None
-    if "capstone" in known_labs(root):
-        raise RubricError(
-            f"two capstone rubrics: labs/capstone/rubric.toml and {CAPSTONE_RUBRIC}; "
-            "keep one of them"
-        )
-    return load_capstone_rubric(path)
+    return load_rubric(path) if path.is_file() else None
+
+
+def decided_by(kind: str) -> str:
+    """A criterion's kind (grader.rubric) as a key of DECIDED_BY: every gate is a quality gate."""
+    return _KIND_DECIDED_BY.get(kind, "quality")
 
 
 def traced_criteria(root: Path) -> list[TracedCriterion]:
@@ -168,15 +76,9 @@ def traced_criteria(root: Path) -> list[TracedCriterion]:
                 title=c.title,
                 points=c.points,
                 outcome=c.outcome,
-                decided_by=_KIND_DECIDED_BY.get(c.kind, "quality"),
+                decided_by=decided_by(c.kind),
             )
             for c in rubric.criteria
-        ]
-    capstone = capstone_rubric(root)
-    if capstone is not None:
-        traced += [
-            TracedCriterion("capstone", c.id, c.title, c.points, c.outcome, c.decided_by)
-            for c in capstone.criteria
         ]
     return traced
 
@@ -191,8 +93,6 @@ def lab_heading(lab: str) -> str:
 
 
 def _assessment_link(root: Path, assessment: str, link: Link) -> str:
-    if assessment == "capstone" and "capstone" not in known_labs(root):
-        return f"[capstone]({link(CAPSTONE_PAGE)})"
     handout = f"labs/{assessment}/README.md"
     return f"[{assessment}]({link(handout)})" if (root / handout).is_file() else assessment
 
@@ -204,6 +104,8 @@ def marking_guides(root: Path, *, table: Callable[[str], list[str]], link: Link)
     """
     rows: list[str] = []
     for lab in known_labs(root):
+        if lab == "capstone":  # its own section (capstone-rubric), with who decides each row
+            continue
         rubric = load_rubric(root / "labs" / lab / "rubric.toml")
         handout = f"labs/{lab}/README.md"
         name = f"{lab_heading(lab)}: {rubric.title}"
@@ -233,7 +135,7 @@ def capstone_table(root: Path, *, cell: Cell, outcome_label: Callable[[int], str
     for c in capstone.criteria:
         rows.append(
             f"| {cell(c.title)} | {c.points} | {outcome_label(c.outcome)} "
-            f"| {DECIDED_BY[c.decided_by]} | {cell(c.evidence)} |"
+            f"| {DECIDED_BY[decided_by(c.kind)]} | {cell(c.feedback)} |"
         )
     rows.append(f"| **Total** | **{capstone.max_points}** | | | |")
     return rows

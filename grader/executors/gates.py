@@ -324,10 +324,22 @@ class FileCoverage:
     path: str  # relative to the project, POSIX
     statements: int
     missing: tuple[int, ...]
+    branches: int = 0  # measured only when the gate says branch = true
+    covered_branches: int = 0
 
     @property
     def covered(self) -> int:
         return self.statements - len(self.missing)
+
+    @property
+    def measured(self) -> int:
+        """What the percentage divides by: statements, plus branches when they were measured
+        (coverage.py's own total)."""
+        return self.statements + self.branches
+
+    @property
+    def hit(self) -> int:
+        return self.covered + self.covered_branches
 
 
 def run_learner_tests(
@@ -354,11 +366,13 @@ def run_learner_tests(
             "test_*.py with functions named test_*.",
         )
     work.mkdir(parents=True, exist_ok=True)
+    # The rubric's patterns are project-relative; coverage.py matches absolute paths.
+    omit = (*COVERAGE_OMIT, *(f"*/{pattern}" for pattern in gate.omit))
     if mode == "official":
         from grader.executors.official.gates import run_learner_tests_in_sandbox
 
         run, coverage, root = run_learner_tests_in_sandbox(
-            rubric, staged, work, files, gate.cover, COVERAGE_OMIT, limit
+            rubric, staged, work, files, gate.cover, omit, limit, gate.branch
         )
         return judge_learner_tests(check, gate, run, coverage, root, limit)
     run = run_checks(
@@ -372,7 +386,8 @@ def run_learner_tests(
             node_ids=tuple(files),
             learner=True,
             coverage=tuple(project / package for package in gate.cover),
-            coverage_omit=COVERAGE_OMIT,
+            coverage_omit=omit,
+            coverage_branch=gate.branch,
         ),
     )
     return judge_learner_tests(check, gate, run, work / "coverage.json", project, limit)
@@ -434,7 +449,11 @@ def judge_learner_tests(
             f"{len(failing)} of your {len(outcomes)} tests failed: {first}. " + rerun,
         )
     measured = coverage_files(coverage_file, project)
-    where = " and ".join(f"{package}/" for package in gate.cover)
+    where = (
+        "your project"
+        if gate.cover == (".",)
+        else " and ".join(f"{package}/" for package in gate.cover)
+    )
     if measured is None:
         return TestOutcome(
             check,
@@ -442,18 +461,22 @@ def judge_learner_tests(
             seconds,
             f"Your {len(outcomes)} tests passed, but coverage of {where} could not be measured.",
         )
-    statements = sum(f.statements for f in measured)
-    covered = sum(f.covered for f in measured)
+    statements = sum(f.measured for f in measured)
+    covered = sum(f.hit for f in measured)
     percent = 100.0 * covered / statements if statements else 0.0
+    counted = "statements and branches" if gate.branch else "statements"
     summary = (
         f"your {len(outcomes)} tests pass and cover {percent:.1f}% of {where} "
-        f"({covered} of {statements} statements)"
+        f"({covered} of {statements} {counted})"
     )
     if statements and covered * 100 >= gate.min_coverage * statements:
         return TestOutcome(check, "passed", seconds, summary[0].upper() + summary[1:] + ".")
-    weakest = sorted((f for f in measured if f.missing), key=lambda f: f.covered / f.statements)
+    weakest = sorted(
+        (f for f in measured if f.hit < f.measured), key=lambda f: f.hit / f.measured
+    )
     lines = ", ".join(
-        f"{f.path} {100 * f.covered / f.statements:.0f}% (missing {_ranges(f.missing)})"
+        f"{f.path} {100 * f.hit / f.measured:.0f}% "
+        + (f"(missing {_ranges(f.missing)})" if f.missing else "(branches not taken)")
         for f in weakest[:SHOWN]
     )
     return TestOutcome(
@@ -475,11 +498,18 @@ def coverage_files(path: Path, project: Path) -> list[FileCoverage] | None:
         found = []
         for name, entry in files.items():
             missing = tuple(int(n) for n in entry["missing_lines"])
-            statements = int(entry["summary"]["num_statements"])
+            summary = entry["summary"]
+            statements = int(summary["num_statements"])
+            branches = int(summary.get("num_branches", 0))
+            covered_branches = int(summary.get("covered_branches", 0))
+            if not 0 <= covered_branches <= branches:
+                return None  # not what coverage.py writes: the report was tampered with
             file = Path(name)
             if file.is_absolute():
                 file = file.relative_to(project)
-            found.append(FileCoverage(file.as_posix(), statements, missing))
+            found.append(
+                FileCoverage(file.as_posix(), statements, missing, branches, covered_branches)
+            )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return found

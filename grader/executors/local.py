@@ -67,6 +67,7 @@ class CheckSet:
     learner: bool = False
     coverage: tuple[Path, ...] = ()
     coverage_omit: tuple[str, ...] = ()
+    coverage_branch: bool = False
 
 
 def _become_subreaper() -> None:
@@ -193,6 +194,7 @@ def run_checks(
         grader_fixtures=checks is None or not checks.learner,
         coverage_source=[str(p) for p in checks.coverage] if checks else [],
         coverage_omit=list(checks.coverage_omit) if checks else [],
+        coverage_branch=bool(checks and checks.coverage_branch),
         coverage_report=str(work / "coverage.json") if checks and checks.coverage else None,
     )
     job_file = work / "job.json"

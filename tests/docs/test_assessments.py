@@ -17,12 +17,7 @@ import jsonschema
 import pytest
 
 from grader.course.docs_sync import sync_all, sync_file
-from grader.course.traceability import (
-    CAPSTONE_RUBRIC,
-    load_capstone_rubric,
-    traced_criteria,
-)
-from grader.errors import RubricError
+from grader.course.traceability import CAPSTONE_RUBRIC, traced_criteria
 from grader.labs import known_labs
 from grader.rubric import OUTCOMES, load_rubric
 from tests.support import ROOT
@@ -66,7 +61,8 @@ def test_the_matrix_traces_every_criterion_to_its_outcome() -> None:
     assert rows == expected, "the matrix is stale: run `nox -s labs`"
     # Every lab with a rubric and the capstone are in it.
     assessments = {assessment for assessment, _ in rows}
-    assert assessments == {*known_labs(ROOT), "capstone"}
+    assert "capstone" in known_labs(ROOT)
+    assert assessments == set(known_labs(ROOT))
     for lab in known_labs(ROOT):
         rubric = load_rubric(ROOT / "labs" / lab / "rubric.toml")
         assert {c.id for c in rubric.criteria} == {i for a, i in rows if a == lab}
@@ -78,7 +74,7 @@ def test_every_outcome_is_assessed() -> None:
     served = {t.outcome for t in traced_criteria(ROOT)}
     assert served == set(OUTCOMES)
     # The capstone alone covers all six: it is the track's final exam.
-    capstone = load_capstone_rubric(ROOT / CAPSTONE_RUBRIC)
+    capstone = load_rubric(ROOT / CAPSTONE_RUBRIC)
     assert {c.outcome for c in capstone.criteria} == set(OUTCOMES)
     assert capstone.max_points == 100
 
@@ -87,13 +83,17 @@ def test_every_lab_has_a_marking_guide_with_its_criteria() -> None:
     text = PAGE.read_text(encoding="utf-8")
     guides = "\n".join(block(text, "marking-guides"))
     for lab in known_labs(ROOT):
+        if lab == "capstone":  # its own section, below
+            continue
         rubric = load_rubric(ROOT / "labs" / lab / "rubric.toml")
         assert f"### Lab {lab[3:]} marking guide" in guides
         for criterion in rubric.criteria:
             assert criterion.title.replace("|", r"\|") in guides
     capstone = "\n".join(block(text, "capstone-rubric"))
-    for criterion in load_capstone_rubric(ROOT / CAPSTONE_RUBRIC).criteria:
-        assert criterion.title in capstone
+    for criterion in load_rubric(ROOT / CAPSTONE_RUBRIC).criteria:
+        assert criterion.title.replace("|", r"\|") in capstone
+    # Who decides each capstone criterion: the manual ones are the instructor's.
+    assert "| instructor review |" in capstone
     # Other pages link to these anchors.
     headings = {line for line in text.splitlines() if line.startswith("#")}
     for heading in ("### Lab 01 marking guide", "### Capstone rubric", "## Traceability matrix"):
@@ -128,9 +128,6 @@ def course(tmp_path: Path) -> Path:
         target = tmp_path / rubric.relative_to(ROOT)
         target.parent.mkdir(parents=True)
         shutil.copy(rubric, target)
-    capstone = tmp_path / CAPSTONE_RUBRIC
-    capstone.parent.mkdir(parents=True)
-    shutil.copy(ROOT / CAPSTONE_RUBRIC, capstone)
     sync_all(tmp_path, check=False)
     assert sync_all(tmp_path, check=True) == []
     return tmp_path
@@ -163,7 +160,7 @@ def test_a_changed_outcome_or_capstone_criterion_is_drift(course: Path) -> None:
     assert sync_all(course, check=True) == [course / "assessments.md"]
     sync_all(course, check=False)
     capstone = course / CAPSTONE_RUBRIC
-    capstone.write_text(capstone.read_text().replace("points = 15", "points = 14", 1))
+    capstone.write_text(capstone.read_text().replace("points = 12", "points = 11", 1))
     assert sync_all(course, check=True) == [course / "assessments.md"]
 
 
@@ -177,32 +174,3 @@ def test_a_new_lab_gets_its_marking_guide_by_itself(course: Path) -> None:
     assert "### Lab 09 marking guide" in block(text, "marking-guides")
     assert any(line.startswith("| lab09 |") for line in block(text, "rubric-summary"))
     assert ("lab09", "health-ok") in matrix_rows(text)
-
-
-def test_two_capstone_rubrics_are_refused(course: Path) -> None:
-    (course / "labs/capstone").mkdir()
-    shutil.copy(course / "labs/lab01/rubric.toml", course / "labs/capstone/rubric.toml")
-    text = (course / "labs/capstone/rubric.toml").read_text()
-    (course / "labs/capstone/rubric.toml").write_text(text.replace('"lab01"', '"capstone"'))
-    with pytest.raises(RubricError, match="two capstone rubrics"):
-        traced_criteria(course)
-
-
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (('decided_by = "review"', 'decided_by = "vibes"'), "decided_by must be one of"),
-        (("outcome = 6", "outcome = 7"), "outcome must be 1..6"),
-        (('id = "delivery"', 'id = "foundations"'), "duplicate criterion ids"),
-        (("points = 10", "points = 0"), "points must be positive"),
-        (('evidence = "', 'evidense = "'), "unknown keys"),
-    ],
-    ids=["decided-by", "outcome", "duplicate", "points", "unknown-key"],
-)
-def test_the_capstone_rubric_is_validated(
-    tmp_path: Path, edit: tuple[str, str], message: str
-) -> None:
-    broken = tmp_path / "rubric.toml"
-    broken.write_text((ROOT / CAPSTONE_RUBRIC).read_text().replace(*edit, 1))
-    with pytest.raises(RubricError, match=message):
-        load_capstone_rubric(broken)

@@ -45,7 +45,11 @@ def _start_coverage(job: Job) -> Coverage | None:
     from coverage import Coverage
 
     measure = Coverage(
-        data_file=None, source=job.coverage_source, omit=job.coverage_omit, config_file=False
+        data_file=None,
+        source=job.coverage_source,
+        omit=job.coverage_omit,
+        branch=job.coverage_branch,
+        config_file=False,
     )
     measure.start()
     return measure

@@ -52,6 +52,8 @@ from typing import Any
 
 import pytest
 
+from grader.manifest import Manifest, load_manifest
+
 PROBE_TIMEOUT = 30
 _PROBE_MARK = "@@GRADER-SETTINGS-PROBE@@"
 _PROBE_SCRIPT = r"""
@@ -191,6 +193,11 @@ class ProjectInspector:
         from django.apps import apps
 
         return [config.label for config in apps.get_app_configs()]
+
+    def manifest(self) -> Manifest:
+        """The project's ``capstone.toml``, parsed and validated (:mod:`grader.manifest`); the
+        pipeline has refused the submission already when it is missing or wrong."""
+        return load_manifest(self.root)
 
     def expired_access_token(self, user: int) -> str:
         """An access token for ``user`` (a primary key) that expired an hour ago (local mode).

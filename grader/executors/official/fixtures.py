@@ -72,6 +72,7 @@ from grader.executors.official.remote import (
     shown,
 )
 from grader.executors.official.sandbox import SandboxSpec
+from grader.manifest import Manifest, load_manifest
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_FACT_CHARS = 500
@@ -342,6 +343,11 @@ class OfficialProject:
                 return normal[len(WORKSPACE) + 1 :]
             return None
         return None
+
+    def manifest(self) -> Manifest:
+        """The project's ``capstone.toml``, parsed here from the pristine staged copy (a file
+        read, never run), as local mode's helper."""
+        return load_manifest(self.root)
 
     def expired_access_token(self, user: int) -> str:
         """An access token for ``user`` (a primary key) that expired an hour ago, as local mode's

@@ -100,6 +100,7 @@ def run_learner_tests_in_sandbox(
     cover: tuple[str, ...] | list[str],
     omit: tuple[str, ...],
     limit: float,
+    branch: bool = False,
 ) -> tuple[CheckRun, Path, Path]:
     """Run the learner's test ``files`` (paths in the project) in a sandbox (see module doc),
     measuring the packages ``cover`` with coverage.py; ``(run, coverage JSON, project root as
@@ -128,6 +129,7 @@ def run_learner_tests_in_sandbox(
         grader_fixtures=False,
         coverage_source=[f"{WORKSPACE}/{package}" for package in cover],
         coverage_omit=list(omit),
+        coverage_branch=branch,
         coverage_report=f"{OUT_MOUNT}/coverage.json",
     ).write(job_dir / "job.json")
     for path in (job_dir, *job_dir.iterdir()):
