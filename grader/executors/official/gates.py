@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from grader.executors.base import CheckRun
+from grader.executors.official.postgres import limits_for, sandbox_bindir
 from grader.executors.official.sandbox import (
     WORKSPACE,
     Limits,
@@ -100,6 +101,7 @@ def run_learner_tests_in_sandbox(
     cover: tuple[str, ...] | list[str],
     omit: tuple[str, ...],
     limit: float,
+    database: str = "sqlite",
 ) -> tuple[CheckRun, Path, Path]:
     """Run the learner's test ``files`` (paths in the project) in a sandbox (see module doc),
     measuring the packages ``cover`` with coverage.py; ``(run, coverage JSON, project root as
@@ -108,7 +110,9 @@ def run_learner_tests_in_sandbox(
 
     Never raises for what the submission does: a run that times out, or writes no report, a
     malformed one or no coverage data, comes back as such (``report`` None, no coverage file),
-    and the judge gives local mode's sentence for that case."""
+    and the judge gives local mode's sentence for that case. On ``database="postgres"`` the
+    tests run on a PostgreSQL server of this sandbox's own, as the checks do."""
+    bindir = sandbox_bindir(database)
     project = staged.path
     work.mkdir(parents=True, exist_ok=True)
     job_dir, out_dir = work / "job", work / "out"
@@ -148,11 +152,11 @@ def run_learner_tests_in_sandbox(
                 runtime=runtime_paths(),
                 etc_dir=str(work / "etc"),
                 log_file=str(work / "sandbox.log"),
-                limits=Limits(cpu_seconds=int(limit) + 10),
+                limits=limits_for(bindir, Limits(cpu_seconds=int(limit) + 10)),
             )
             argv = bwrap_argv(
                 spec,
-                ["learner-tests", f"{JOB_MOUNT}/job.json"],
+                ["learner-tests", f"{JOB_MOUNT}/job.json", *([bindir] if bindir else [])],
                 sandbox_environment(rubric),
                 binds=(
                     (str(grader_package()), LIBRARY_MOUNT, False),
