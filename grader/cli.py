@@ -119,6 +119,12 @@ def _grade(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     worst = EXIT_PASSED
     for lab_dir in lab_dirs:
+        if args.submission is None and not default_workspace(lab_dir).is_dir():
+            # The capstone has no starter: every learner's service is their own project.
+            raise UsageError(
+                f"{lab_dir.name} has no workspace in the course: grade your own project with "
+                f"`nox -s grade {lab_dir.name} -- --submission /path/to/your/project`."
+            )
         submission = (args.submission or default_workspace(lab_dir)).resolve()
         options = GradeOptions(
             database=args.database,
