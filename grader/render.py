@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.nextsteps import first_to_fix, handout_step, waiting_on
 from grader.safetext import strip_control
 
 _STATUS = {
@@ -45,6 +46,7 @@ def next_step(result: dict[str, Any], handout: str) -> str:
             f"only; the handout ({handout}) says what each one asks for."
         )
     failing = [c for c in result["criteria"] if c["status"] not in ("passed", "not_run")]
+    first = first_to_fix(result["criteria"])  # dependencies first (grader.nextsteps)
     not_here = [c for c in result["criteria"] if c["status"] == "not_run"]
     if not failing and not_here:  # graded, but some criteria need e.g. PostgreSQL
         return (
@@ -53,9 +55,22 @@ def next_step(result: dict[str, Any], handout: str) -> str:
         )
     if not failing:
         return "Every criterion passes. Commit your work and move on to the next lab."
-    first = failing[0]
+    first = first or failing[0]
     where = f" ({handout.rsplit('/', 1)[0]}/{first['see']})" if first.get("see") else ""
     return f"Start with “{first['title']}”{where}. {first['feedback']}"
+
+
+def _row_text(criterion: dict[str, Any], root: dict[str, Any] | None) -> str:
+    """A row's feedback cell: what was observed and what to do, or the failure it waits on."""
+    if root is not None:  # the same cause as an earlier row: name it once, there
+        step = handout_step(root.get("see"))
+        title = root["title"] if len(root["title"]) <= 48 else root["title"][:47] + "…"
+        where = f"step {step}, “{title}”" if step is not None else f"“{title}”"
+        return f"Waits on {where}, which fails: fix that first, then grade again."
+    detail, advice = criterion["detail"], criterion["feedback"]
+    if criterion["status"] == "failed" and detail and advice and advice not in detail:
+        return f"{detail}\nWhat to do: {advice}"
+    return detail or advice or ""
 
 
 def _render_public_checks(result: dict[str, Any], console: Console) -> None:
@@ -85,6 +100,7 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
         table.add_column("Points", justify="right", no_wrap=True)
         table.add_column("Status", no_wrap=True)
         table.add_column("Feedback", overflow="fold", ratio=1)
+        waiting = waiting_on(result["criteria"])
         for c in result["criteria"]:
             label, colour = _STATUS[c["status"]]
             if c["status"] == "not_run":  # in a graded result: cannot be graded in this run
@@ -94,7 +110,7 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
                 _plain(c["title"]),
                 f"-/{c['max_points']}" if official else f"{c['points']}/{c['max_points']}",
                 Text(label, style=colour),
-                _plain(c["detail"] or c["feedback"] or ""),
+                _plain(_row_text(c, waiting.get(c["id"]))),
             )
         console.print(table)
         if result.get("public_checks") is not None:

@@ -26,7 +26,8 @@ from grader.rubric import Rubric
 from grader.scoring import Score
 from grader.staging import StagedSubmission
 
-SCHEMA_VERSION = "1.2"  # 1.1: official_only criteria, public_checks; 1.2: override
+# 1.1: official_only criteria, public_checks; 1.2: override; 1.3: a criterion's after
+SCHEMA_VERSION = "1.3"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "result.schema.json"
 STATUSES = ("graded", "error", "timeout")
 
@@ -103,6 +104,7 @@ def build_result(
                 "feedback": c.feedback,
                 "detail": c.detail,
                 "see": c.criterion.see,
+                "after": list(c.criterion.after),
                 "tests": [
                     {
                         "id": t.nodeid,
