@@ -31,13 +31,14 @@ import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError, SubmissionError, UsageError
 from grader.executors import CheckRun, Executor, RunRequest, choose_executor, is_self_check
 from grader.executors.gates import (
+    GateMemo,
     GateRun,
     check_gate_tools,
     gate_criteria,
@@ -80,6 +81,9 @@ class GradeOptions:
     # other (slower, the same result: tests/grader/test_concurrent_stages.py compares them).
     concurrent: bool = True
     postgres_unavailable: str | None = None
+    # Gate runs shared by gradings of one submission (a proof grades its solution against every
+    # earlier rubric): see grader.executors.gates.GateMemo. Never set for a learner's grading.
+    gate_memo: GateMemo | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -242,6 +246,7 @@ def _run(
                 timeout=request.timeout,
                 mode=options.mode,
                 concurrent=beside,
+                memo=options.gate_memo,
             )
         except (UsageError, RubricError):
             raise

@@ -103,7 +103,8 @@ def run_learner_tests_in_sandbox(
 ) -> tuple[CheckRun, Path, Path]:
     """Run the learner's test ``files`` (paths in the project) in a sandbox (see module doc),
     measuring the packages ``cover`` with coverage.py; ``(run, coverage JSON, project root as
-    the coverage data names it)`` for :func:`grader.executors.gates.judge_learner_tests`.
+    the coverage data names it)``, read by :func:`grader.executors.gates.coverage_files` and judged
+    by :func:`grader.executors.gates.judge_learner_tests`.
 
     Never raises for what the submission does: a run that times out, or writes no report, a
     malformed one or no coverage data, comes back as such (``report`` None, no coverage file),
