@@ -30,6 +30,7 @@ from grader.instructors.exports.junit import to_junit
 from grader.instructors.exports.published import identical_submissions, published_document
 from grader.instructors.exports.text import csv_cell
 from grader.instructors.gradebook import Gradebook, GradeView
+from grader.instructors.gradebook.store import NO_SUBMISSION
 
 
 def _write(path: Path, text: str) -> Path:
@@ -54,7 +55,11 @@ def publish_lab(
     Raises :class:`~grader.errors.UsageError`, writing nothing, when a current grade of ``lab``
     was not graded in official mode and ``allow_local`` is False (see module doc)."""
     grades = gradebook.grades(lab)
-    local = sorted(g.learner.id for g in grades if g.document.get("mode") != "official")
+    local = sorted(
+        g.learner.id
+        for g in grades  # "no submission" ran no learner code: its override is the grade
+        if g.document.get("mode") != "official" and g.submission_digest != NO_SUBMISSION
+    )
     if local and not allow_local:
         shown = ", ".join(local[:5]) + (f" and {len(local) - 5} more" if len(local) > 5 else "")
         raise UsageError(
