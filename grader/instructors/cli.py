@@ -115,6 +115,12 @@ def add_cohort_commands(sub: Any) -> None:
     )
     publish.add_argument("--min-learners", type=int, default=None)
     publish.add_argument(
+        "--site-url",
+        default=os.environ.get("SITE_URL"),
+        help="the course site, for handout links in feedback pages (env SITE_URL; default: "
+        "links into the course repository)",
+    )
+    publish.add_argument(
         "--allow-local",
         action="store_true",
         help="publish grades from local-mode grading too (a learner can tamper with those)",
@@ -322,6 +328,7 @@ def _cohort_publish(args: argparse.Namespace) -> int:
             site_page=args.site_page,
             min_learners=args.min_learners,
             allow_local=args.allow_local,
+            site_url=args.site_url,
         )
     for kind, path in written:
         print(f"{kind}: {path}")
@@ -343,6 +350,11 @@ def add_export_commands(sub: Any) -> None:
         command.add_argument("--out", type=Path, help="write here instead of standard output")
         if name == "feedback":
             command.add_argument("--format", choices=("md", "html"), default="md")
+            command.add_argument(
+                "--site-url",
+                default=os.environ.get("SITE_URL"),
+                help="the course site, for handout links (env SITE_URL)",
+            )
         if name == "gradescope":
             command.add_argument("--visibility", default="visible")
         command.set_defaults(handler=_export_result, export_kind=name)
@@ -394,7 +406,9 @@ def _export_result(args: argparse.Namespace) -> int:
     if kind == "feedback":
         from grader.instructors.exports.feedback import to_html, to_markdown
 
-        _emit(to_html(result) if args.format == "html" else to_markdown(result), args.out)
+        site = args.site_url
+        page = to_html(result, site_url=site) if args.format == "html" else None
+        _emit(page or to_markdown(result, site_url=site), args.out)
     elif kind == "junit":
         from grader.instructors.exports.junit import to_junit
 

@@ -40,7 +40,35 @@ def test_feedback_markdown_and_html_escape_what_checks_observed() -> None:
     assert "**Score:** 90/100 (set by your instructor; the grader gave 60/100)" in md
     assert md.count("### ") == 2  # the two failing criteria, each with advice
     assert "<code>python manage.py startapp</code>" not in page  # a passed criterion: no advice
-    assert "<code>" in page  # rubric code spans kept as code
+    apps = to_html(make_result(["local-apps"]))
+    assert "<code>python manage.py startapp</code>" in apps  # rubric code spans kept as code
+
+
+def test_feedback_links_the_handout_step_and_hides_the_grader_work_folder() -> None:
+    """Issue 20: "See the handout: README.md#step-2…" was text, and a detail quoted
+    /tmp/grader-lab04-…; the link must work in both formats and no work folder may show."""
+    detail = (
+        "File /tmp/grader-lab01-k3j_9xq2/submission/api/views.py, line 3; cwd "
+        "/var/tmp/grader-lab01-k3j_9xq2/submission; log /tmp/grader-lab01-k3j_9xq2/run.log"
+    )
+    result = make_result(["health-ok"], detail=detail)
+    see = next(c["see"] for c in result["criteria"] if c["id"] == "health-ok")
+    anchor = see.partition("#")[2]
+    step = anchor.split("-")[1]
+    site_url = "https://org.github.io/blogcraft/"
+    for site, href in (
+        (site_url, f"{site_url}labs/lab01/#{anchor}"),
+        (None, f"labs/lab01/README.md#{anchor}"),
+    ):
+        md = to_markdown(result, site_url=site)
+        rendered = markdown.markdown(md, extensions=["tables", "fenced_code"])
+        page = to_html(result, site_url=site)
+        for html in (rendered, page):
+            assert f'<a href="{href}">Step {step} of the lab01 handout</a>' in html
+            assert "grader-lab01-" not in html
+            assert "api/views.py, line 3; cwd your project folder" in html
+            assert "log &lt;grader work folder&gt;/run.log" in html
+        assert "See the handout:" not in md
 
 
 def test_feedback_for_a_submission_that_could_not_be_graded() -> None:

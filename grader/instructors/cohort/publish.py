@@ -49,8 +49,10 @@ def publish_lab(
     site_page: Path | None = None,
     min_learners: int | None = None,
     allow_local: bool = False,
+    site_url: str | None = None,
 ) -> list[tuple[str, Path]]:
     """Write every export of ``lab`` under ``out``; return ``(kind, path)`` for each summary.
+    Feedback pages link each criterion's handout step to ``site_url`` (the course site) if given.
 
     Raises :class:`~grader.errors.UsageError`, writing nothing, when a current grade of ``lab``
     was not graded in official mode and ``allow_local`` is False (see module doc)."""
@@ -77,11 +79,11 @@ def publish_lab(
         name = f"{g.learner.name} ({g.learner.id})"
         _write(
             out / "feedback" / f"{g.learner.id}.md",
-            to_markdown(g.document, learner=name, override=override),
+            to_markdown(g.document, learner=name, override=override, site_url=site_url),
         )
         _write(
             out / "feedback" / f"{g.learner.id}.html",
-            to_html(g.document, learner=name, override=override),
+            to_html(g.document, learner=name, override=override, site_url=site_url),
         )
         document = published_document(g)
         _write(out / "junit" / f"{g.learner.id}.xml", to_junit(document))
