@@ -422,7 +422,7 @@ def run_learner_tests(
             from grader.executors.official.gates import run_learner_tests_in_sandbox
 
             run, coverage, root = run_learner_tests_in_sandbox(
-                rubric, staged, work, files, gate.cover, COVERAGE_OMIT, limit
+                rubric, staged, work, files, gate.cover, COVERAGE_OMIT, limit, database
             )
             return run, coverage_files(coverage, root)
         run = run_checks(
