@@ -131,3 +131,30 @@ def test_the_template_readmes_say_what_the_proof_proves() -> None:
         assert render["fails"] == ["roles"], "update both READMEs with what the template fails"
     assert "every automated criterion\n  except `roles`" in authors
     assert "every automated criterion of the capstone rubric but\none: `roles`" in learners
+
+
+def test_the_coverage_gate_counts_branches_when_the_rubric_asks(tmp_path: Path) -> None:
+    """own-tests says branch = true: a file's measure is its statements plus its branches, as
+    coverage.py's own percentage counts them, and a report claiming more covered branches than
+    there are is refused (the learner's code ran in the process that wrote it)."""
+    import json
+
+    from grader.executors.gates import coverage_files
+    from grader.rubric import load_rubric
+
+    gate = next(c.gate for c in load_rubric(LAB / "rubric.toml").criteria if c.id == "own-tests")
+    assert gate is not None
+    assert (gate.branch, gate.cover, gate.min_coverage) == (True, (".",), 90)
+    assert "tests/*" in gate.omit
+    report = tmp_path / "coverage.json"
+
+    def write(covered_branches: int) -> None:
+        summary = {"num_statements": 10, "num_branches": 4, "covered_branches": covered_branches}
+        entry = {"missing_lines": [3], "summary": summary}
+        report.write_text(json.dumps({"files": {"app/views.py": entry}}), encoding="utf-8")
+
+    write(2)
+    (measured,) = coverage_files(report, tmp_path) or []
+    assert (measured.measured, measured.hit) == (14, 11)  # 9 of 10 lines, 2 of 4 branches
+    write(5)
+    assert coverage_files(report, tmp_path) is None
