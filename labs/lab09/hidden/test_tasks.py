@@ -182,18 +182,21 @@ def test_a_retry_after_a_partial_failure_sends_nothing_twice(data, api, tasks, o
     author, editor, followers = _people(data, readers=3)
     pk = _post_in_review(data, author)
     # The first mail goes out, the second fails once. Whatever the task does then (a retry,
-    # or giving up), a delivery of the same message afterwards must leave each subscriber with
-    # exactly one mail: nothing an earlier attempt sent is sent again.
+    # or giving up: the retries criterion judges that), a delivery of the same message
+    # afterwards must not mail anyone a second time.
     outbox.fail_from(2, times=1)
     _published_ok(api, editor, pk)
     tasks.wait()
     tasks.send(TASK, pk)
     tasks.wait()
     got = _recipients(outbox)
-    assert got == sorted(followers), (
-        f"The mail server failed once, after the first of 3 mails; after the task ran again the "
-        f"subscribers had got {got}; expected exactly one mail each ({sorted(followers)}): mark "
-        "each mail sent as soon as it is, so that a retry resends nothing an earlier attempt sent"
+    twice = sorted({address for address in got if got.count(address) > 1})
+    assert got and not twice, (
+        f"The mail server failed once, after the first of 3 mails ({followers}); after the task "
+        f"had run again the subscribers had got {got or 'nothing'}"
+        + (f": {twice} twice" if twice else "")
+        + ". Mark each mail sent as soon as it is, so that a retry resends nothing an earlier "
+        "attempt sent"
     )
 
 
@@ -221,7 +224,9 @@ def test_a_transient_failure_is_retried_with_backoff(data, api, tasks, outbox):
         if eta:
             delay = (datetime.datetime.fromisoformat(eta).timestamp() - row["at"])
         delays.append(round(delay, 1))
-    limits = [2 ** row["retries"] * 1.0 for row in retries]
+    # The message of retry n carries retries=n; its countdown was drawn for n - 1 earlier
+    # retries: at most 1 s for the first, 2 s for the second.
+    limits = [2 ** (row["retries"] - 1) * 1.0 for row in retries]
     assert len(retries) == 2 and all(d <= limit + 0.5 for d, limit in zip(delays, limits, strict=True)), (
         f"The two retries were queued to run after {delays} s; with exponential backoff from 1 s "
         f"and full jitter, retry n waits at most 2**(n-1) s ({limits}). Pass "
