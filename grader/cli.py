@@ -53,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         "--database",
         default=os.environ.get("GRADER_DATABASE_URL", "auto"),
         help="'auto' (default: SQLite, or a throwaway PostgreSQL when the lab needs one and "
-        "PostgreSQL is installed), 'sqlite', or a postgres:// URL (env GRADER_DATABASE_URL)",
+        "PostgreSQL is installed), 'sqlite', 'postgres' (always a PostgreSQL server the grader "
+        "starts; in official mode, inside the sandbox), or a postgres:// URL (local mode; env "
+        "GRADER_DATABASE_URL)",
     )
     grade.add_argument("--timeout", type=float, help="seconds before the checks are stopped")
     grade.add_argument("--json", action="store_true", help="print the result JSON, not a table")
@@ -139,7 +141,9 @@ def _grade(args: argparse.Namespace) -> int:
             render_result(result, console, handout=handout)
             shown = args.output or latest
             console.print(Text(f"Result saved to {os.path.relpath(shown)}", style="dim"))
-        passed = result["score"]["points"] == result["score"]["max_points"]
+        score = result["score"]
+        # Points an instructor has yet to score (manual criteria) cannot fail a run.
+        passed = score["points"] == score["max_points"] - score.get("awaiting_points", 0)
         if "public_checks" in result:  # learners' edition: the public checks decide the exit
             passed = result["public_checks"]["failed"] == 0
         code = {
@@ -186,9 +190,7 @@ def _release(args: argparse.Namespace) -> int:
     from grader.course.release.build import build_edition
     from grader.labs import find_course_root
 
-    edition = build_edition(
-        find_course_root(), args.dest, include_untracked=args.include_untracked
-    )
+    edition = build_edition(find_course_root(), args.dest, include_untracked=args.include_untracked)
     print(
         f"Learners' edition in {edition.dest}: {len(edition.files)} files; left out "
         f"{len(edition.excluded)} (solutions, hidden checks, author pages, the course's tests); "

@@ -31,13 +31,14 @@ import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError, SubmissionError, UsageError
 from grader.executors import CheckRun, Executor, RunRequest, choose_executor, is_self_check
 from grader.executors.gates import (
+    GateMemo,
     GateRun,
     check_gate_tools,
     gate_criteria,
@@ -81,6 +82,9 @@ class GradeOptions:
     # other (slower, the same result: tests/grader/test_concurrent_stages.py compares them).
     concurrent: bool = True
     postgres_unavailable: str | None = None
+    # Gate runs shared by gradings of one submission (a proof grades its solution against every
+    # earlier rubric): see grader.executors.gates.GateMemo. Never set for a learner's grading.
+    gate_memo: GateMemo | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -142,7 +146,7 @@ def grade_submission(
     """
     options = options or GradeOptions()
     rubric = load_rubric(lab_dir / "rubric.toml")
-    if options.database == "auto":
+    if options.database == "auto" or (options.database == "postgres" and options.mode == "local"):
         return _grade_auto(lab_dir, submission, options, rubric)
     scrub = PathScrubber()
     scrub.add(lab_dir, "<lab>")
@@ -243,6 +247,7 @@ def _run(
                 timeout=request.timeout,
                 mode=options.mode,
                 concurrent=beside,
+                memo=options.gate_memo,
             )
         except (UsageError, RubricError):
             raise
@@ -309,19 +314,29 @@ def _grade_auto(
     lab_dir: Path, submission: Path, options: GradeOptions, rubric: Rubric
 ) -> dict[str, Any]:
     """``--database auto``: PostgreSQL when the rubric needs it and a cluster can be had here,
-    SQLite otherwise (official mode and the learners' edition: SQLite).
+    SQLite otherwise (the learners' edition: SQLite). In official mode the cluster is one the
+    sandbox starts for itself (:mod:`grader.executors.official.postgres`).
 
     The cluster is this user's warm one (:func:`grader.pgcluster.warm_cluster`: started on
     demand, kept between gradings, stopped after idle) when the lab sits in a course checkout,
     unless ``GRADER_PG_WARM=0``; else, or when the warm one cannot start, a throwaway cluster.
     """
-    needs_postgres = (
-        options.mode == "local"
-        and not is_self_check(rubric)
-        and any(c.requires == "postgresql" for c in rubric.criteria)
+    asked = options.database == "postgres"  # local mode: a cluster the grader starts, or refuse
+    needs_postgres = asked or (
+        not is_self_check(rubric) and any(c.requires == "postgresql" for c in rubric.criteria)
     )
     if not needs_postgres:
         return grade_submission(lab_dir, submission, replace(options, database="sqlite"))
+    if options.mode == "official":  # a server inside the sandbox, or SQLite saying why not
+        from grader.executors.official.postgres import (
+            SANDBOX_POSTGRES,
+            postgres_unavailable_reason,
+        )
+
+        why = postgres_unavailable_reason()
+        database = "sqlite" if why else SANDBOX_POSTGRES
+        chosen = replace(options, database=database, postgres_unavailable=why)
+        return grade_submission(lab_dir, submission, chosen)
     course_root = lab_dir.resolve().parent.parent
     if (course_root / "labs").is_dir() and os.environ.get("GRADER_PG_WARM", "1") != "0":
         try:
@@ -333,6 +348,11 @@ def _grade_auto(
         with throwaway_cluster() as url:
             return grade_submission(lab_dir, submission, replace(options, database=url))
     except ClusterUnavailable as why:
+        if asked:
+            raise UsageError(
+                f"--database postgres needs a PostgreSQL cluster the grader can start, and {why}."
+                " Give a server's URL instead (--database postgres://USER@HOST:5432/postgres)."
+            ) from None
         fallback = replace(options, database="sqlite", postgres_unavailable=str(why))
         return grade_submission(lab_dir, submission, fallback)
 

@@ -22,7 +22,10 @@ _STATUS = {
     "failed": ("FAIL", "red"),
     "not_run": ("NOT RUN", "yellow"),
     "official_only": ("OFFICIAL", "cyan"),
+    "awaiting_instructor": ("INSTRUCTOR", "magenta"),  # a manual criterion, not scored yet
 }
+# Criteria a run does not decide: shown as -/points, never as 0 points earned.
+_UNDECIDED = ("official_only", "not_run", "awaiting_instructor")
 
 
 def _plain(value: object, style: str = "") -> Text:
@@ -44,12 +47,20 @@ def next_step(result: dict[str, Any], handout: str) -> str:
             "Every public check passes. The criteria above are decided by the official grading "
             f"only; the handout ({handout}) says what each one asks for."
         )
-    failing = [c for c in result["criteria"] if c["status"] not in ("passed", "not_run")]
+    failing = [c for c in result["criteria"] if c["status"] not in ("passed", *_UNDECIDED)]
     not_here = [c for c in result["criteria"] if c["status"] == "not_run"]
+    people = sum(
+        c["max_points"] for c in result["criteria"] if c["status"] == "awaiting_instructor"
+    )
     if not failing and not_here:  # graded, but some criteria need e.g. PostgreSQL
         return (
             f"Every criterion that could be graded here passes. “{not_here[0]['title']}”: "
             f"{not_here[0]['detail'] or 'not graded in this run.'}"
+        )
+    if not failing and people:
+        return (
+            f"Every criterion the grader decides passes; the other {people} points are scored "
+            "by your instructor (the criteria marked INSTRUCTOR: the demo and the code review)."
         )
     if not failing:
         return "Every criterion passes. Commit your work and move on to the next lab."
@@ -89,12 +100,17 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
             label, colour = _STATUS[c["status"]]
             if c["status"] == "not_run":  # in a graded result: cannot be graded in this run
                 label = "NOT GRADABLE"
-            official = c["status"] in ("official_only", "not_run")
+            undecided = c["status"] in _UNDECIDED
+            text = c["detail"] or c["feedback"] or ""
+            if c["status"] == "awaiting_instructor":
+                text = f"Awaiting your instructor (demo or code review): {c['feedback']}"
+            elif c.get("review"):
+                text = f"Scored by {c['review']['by']}: {c['review']['reason']}"
             table.add_row(
                 _plain(c["title"]),
-                f"-/{c['max_points']}" if official else f"{c['points']}/{c['max_points']}",
+                f"-/{c['max_points']}" if undecided else f"{c['points']}/{c['max_points']}",
                 Text(label, style=colour),
-                _plain(c["detail"] or c["feedback"] or ""),
+                _plain(text),
             )
         console.print(table)
         if result.get("public_checks") is not None:
@@ -116,10 +132,14 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
         )
     elif result["status"] == "graded":
         ungraded = sum(c["max_points"] for c in result["criteria"] if c["status"] == "not_run")
+        people = sum(
+            c["max_points"] for c in result["criteria"] if c["status"] == "awaiting_instructor"
+        )
         console.print(
             Text(
                 f"Score: {score['points']}/{score['max_points']} ({score['percent']:g}%)"
-                + (f"; {ungraded} points could not be graded here (see above)" if ungraded else ""),
+                + (f"; {ungraded} points could not be graded here (see above)" if ungraded else "")
+                + (f"; {people} points await your instructor" if people else ""),
                 style="bold",
             )
         )

@@ -26,7 +26,9 @@ from grader.rubric import Rubric
 from grader.scoring import Score
 from grader.staging import StagedSubmission
 
-SCHEMA_VERSION = "1.2"  # 1.1: official_only criteria, public_checks; 1.2: override
+# 1.1: official_only criteria, public_checks; 1.2: override; 1.3: manual criteria (criterion
+# kind, status awaiting_instructor, review; score.awaiting_points)
+SCHEMA_VERSION = "1.3"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "result.schema.json"
 STATUSES = ("graded", "error", "timeout")
 
@@ -91,7 +93,12 @@ def build_result(
         "status": outcome.status,
         "message": outcome.message,
         "error_stage": outcome.error_stage,
-        "score": {"points": score.points, "max_points": score.max_points, "percent": percent},
+        "score": {
+            "points": score.points,
+            "max_points": score.max_points,
+            "percent": percent,
+            "awaiting_points": score.awaiting_points,
+        },
         "criteria": [
             {
                 "id": c.criterion.id,
@@ -100,6 +107,7 @@ def build_result(
                 "points": c.points,
                 "max_points": c.criterion.points,
                 "status": c.status,
+                "kind": c.criterion.kind,
                 "feedback": c.feedback,
                 "detail": c.detail,
                 "see": c.criterion.see,

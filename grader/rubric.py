@@ -31,6 +31,12 @@ not gradable here (status ``not_run``, with how to fix that), never as a pass or
 ``requires = "redis"`` (lab09 on): the grader starts a throwaway Redis for the checks
 (:mod:`grader.redisserver`); where it can have none, the criterion is ``not_run`` likewise.
 
+People-decided criteria: ``kind = "manual"`` names no checks and no gate; an instructor scores it
+(0..points, with a reason) in the gradebook (``cohort review``). Until then it is reported
+``awaiting_instructor`` with 0 points, never as a pass or a fail, and ``feedback`` tells the
+learner what the instructor will look at (the demo, the code review). Only ``id``, ``title``,
+``points``, ``outcome``, ``feedback``, ``see`` and ``kind`` are allowed on it.
+
 Quality gates (:mod:`grader.executors.gates`): ``kind = "learner-tests"`` (the learner's own tests
 pass and cover enough) and ``kind = "ruff"`` (ruff finds nothing) name no checks; their keys are in
 :mod:`grader.gatespec`, and each is reported as one outcome under ``Criterion.checks``.
@@ -54,6 +60,7 @@ from grader.gatespec import GATE_KEYS, GATE_KINDS, Gate, gate_check_id, parse_ga
 OUTCOMES = range(1, 7)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHECK_KINDS = ("pytest", "nbgrader")
+MANUAL = "manual"  # decided by an instructor in the gradebook, never by a run
 REQUIRES = ("postgresql", "redis")
 _CELL_CHECK = re.compile(r"^cell:[A-Za-z0-9_-]+$")
 _NOTEBOOK = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.ipynb$")
@@ -95,6 +102,11 @@ class Rubric:
         return sum(c.points for c in self.criteria)
 
     @property
+    def automated_points(self) -> int:
+        """Points a grading run decides: everything but the people-decided (manual) criteria."""
+        return sum(c.points for c in self.criteria if c.kind != MANUAL)
+
+    @property
     def hidden_dir(self) -> Path:
         """Folder of the hidden checks (absent in the learners' edition)."""
         return self.path.parent / "hidden"
@@ -109,8 +121,8 @@ class Rubric:
         """Every pytest node id the rubric expects to see reported, in rubric order."""
         seen: dict[str, None] = {}
         for criterion in self.criteria:
-            if criterion.gate is not None:  # reported by executors.gates, not by the checks' run
-                continue
+            if criterion.gate is not None or criterion.kind == MANUAL:
+                continue  # reported by executors.gates, or decided by a person: never a check
             for check in criterion.checks:
                 seen.setdefault(check, None)
         return tuple(seen)
@@ -141,10 +153,13 @@ def _criterion(entry: Any, where: str) -> Criterion:
         raise RubricError(f"{where}: outcome must be 1..6, got {outcome}")
     if entry.get("kind") in GATE_KINDS:  # decided by a tool run, not by checks
         return _gate_criterion(entry, cid, points, outcome, where)
+    if entry.get("kind") == MANUAL:  # decided by an instructor, not by any run
+        return _manual_criterion(entry, cid, points, outcome, where)
     checks = _require(entry, "checks", list, where)
     kind = entry.get("kind", "pytest")
     if kind not in CHECK_KINDS:
-        raise RubricError(f"{where}: kind must be one of {', '.join(CHECK_KINDS)}")
+        kinds = ", ".join((*CHECK_KINDS, *GATE_KINDS, MANUAL))
+        raise RubricError(f"{where}: kind must be one of {kinds}")
     if kind == "nbgrader":
         if not checks or not all(isinstance(c, str) and _CELL_CHECK.match(c) for c in checks):
             raise RubricError(
@@ -201,6 +216,33 @@ def _gate_criterion(
     )
 
 
+def _manual_criterion(
+    entry: dict[str, Any], cid: str, points: int, outcome: int, where: str
+) -> Criterion:
+    """A people-decided criterion: the common keys only, and no checks (an instructor scores it)."""
+    see = entry.get("see")
+    if see is not None and not isinstance(see, str):
+        raise RubricError(f"{where}: see must be a string")
+    if "checks" in entry:
+        raise RubricError(
+            f"{where}: a kind = 'manual' criterion is scored by an instructor, so it names no "
+            "checks; drop 'checks' or make it a pytest criterion"
+        )
+    unknown = set(entry) - {"id", "title", "points", "outcome", "feedback", "see", "kind"}
+    if unknown:
+        raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
+    return Criterion(
+        id=cid,
+        title=_require(entry, "title", str, where),
+        points=points,
+        outcome=outcome,
+        checks=(),
+        feedback=_require(entry, "feedback", str, where).strip(),
+        see=see,
+        kind=MANUAL,
+    )
+
+
 def load_rubric(path: Path) -> Rubric:
     """Read and validate the rubric at ``path``; raise RubricError naming what is wrong."""
     try:
@@ -237,6 +279,11 @@ def load_rubric(path: Path) -> Rubric:
     notebook_criteria = {c.kind == "nbgrader" for c in criteria}
     if notebook is not None and notebook_criteria != {True}:
         raise RubricError(f"{where}: every criterion of a notebook lab must be kind = 'nbgrader'")
+    if all(c.kind == MANUAL for c in criteria):
+        raise RubricError(
+            f"{where}: every criterion is kind = 'manual'; a rubric needs at least one criterion "
+            "a grading run decides"
+        )
     if notebook is None and True in notebook_criteria:
         raise RubricError(f"{where}: kind = 'nbgrader' criteria need notebook = '<path>.ipynb'")
     return Rubric(

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from grader.course.labgen import generate_lab, load_config
 from grader.course.mutants import apply_mutant, load_mutants
+from grader.executors.gates import GateMemo
 from grader.executors.notebook import add_source_notebooks
 from grader.pipeline import GradeOptions, grade_submission
 from grader.rubric import load_rubric
@@ -53,7 +54,13 @@ def _not_gradable(result: dict[str, Any]) -> set[str]:
 
 
 def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proof:
-    """Grade the solution, the committed starter and every mutant of ``lab``; collect problems."""
+    """Grade the solution, the committed starter and every mutant of ``lab``; collect problems.
+
+    The solution's gradings share their quality gates' runs (:class:`GateMemo`): graded against
+    every earlier rubric, the same tests run on the same files, so they run once."""
+    options = options or GradeOptions()
+    if options.gate_memo is None:
+        options = replace(options, gate_memo=GateMemo())
     lab_dir = root / "labs" / lab
     rubric = load_rubric(lab_dir / "rubric.toml")
     all_ids = {c.id for c in rubric.criteria}

@@ -37,8 +37,9 @@ DECIDED_BY = {
     "quality": "quality gate",
     "review": "instructor review",
 }
-# A lab criterion's check kind (grader.rubric.CHECK_KINDS) in the same vocabulary.
-_KIND_DECIDED_BY = {"pytest": "checks", "nbgrader": "checks"}  # nbgrader: hidden tests
+# A lab criterion's kind (grader.rubric) in the same vocabulary (nbgrader: hidden tests; manual:
+# an instructor in the gradebook); any other kind is a quality gate.
+_KIND_DECIDED_BY = {"pytest": "checks", "nbgrader": "checks", "manual": "review"}
 MARK = "●"
 
 Link = Callable[[str], str]

@@ -25,6 +25,12 @@ those checks produced a report (a submission that cannot even start is an ``erro
     from before Django starts. Official mode runs the same job inside a sandbox of its own
     and judges what comes back here, with the same rules (:mod:`grader.executors.official.gates`).
 
+A :class:`GateMemo` lets several gradings of one submission share a gate's run: a proof grades
+the same solution against the rubric of every earlier lab, and their gates run the same command
+on the same files. What a run depends on is its key (the staged digest, the gate's options but
+its threshold, the settings module, the database, the mode and the time limit), so a hit returns
+exactly what running again would, judged against the asking rubric's own threshold.
+
 Each outcome is a :class:`~grader.report.TestOutcome` reported under the
 criterion's one check id, so :func:`grader.scoring.score_report` scores gates like any check, and
 its message says what was found and the command that shows the rest.
@@ -39,7 +45,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,6 +69,47 @@ MANUAL_REVIEW = (
     "This grading mode does not run your own tests: an instructor decides this criterion. "
     "Grade locally to see what the grader finds."
 )
+
+
+class GateMemo:
+    """Gate runs made in this process, reused by later gradings of the same staged files.
+
+    Only callers that grade one submission several times (``grader.course.proving``) pass one;
+    a learner's grading never does. Keys: see the module doc. Thread-safe: the gates of one
+    grading run beside each other.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._learner: dict[tuple[Any, ...], tuple[CheckRun, list[FileCoverage] | None]] = {}
+        self._ruff: dict[tuple[Any, ...], TestOutcome] = {}
+        self.hits = 0
+
+    def learner_run(
+        self, key: tuple[Any, ...], run: Callable[[], tuple[CheckRun, list[FileCoverage] | None]]
+    ) -> tuple[CheckRun, list[FileCoverage] | None]:
+        """The learner-tests run under ``key``: made by ``run`` the first time, then reused."""
+        with self._lock:
+            known = self._learner.get(key)
+            if known is not None:
+                self.hits += 1
+                return known
+        made = run()
+        with self._lock:
+            self._learner[key] = made
+        return made
+
+    def ruff_outcome(self, key: tuple[Any, ...], run: Callable[[], TestOutcome]) -> TestOutcome:
+        """The ruff outcome under ``key``: made by ``run`` the first time, then reused."""
+        with self._lock:
+            known = self._ruff.get(key)
+            if known is not None:
+                self.hits += 1
+                return known
+        made = run()
+        with self._lock:
+            self._ruff[key] = made
+        return made
 
 
 @dataclass(frozen=True)
@@ -172,11 +221,13 @@ def run_quality_gates(
     timeout: float | None = None,
     mode: str = "local",
     concurrent: bool = False,
+    memo: GateMemo | None = None,
 ) -> GateRun:
     """Run every gate criterion of ``rubric`` against ``staged`` (scratch space in ``work``).
 
     With ``concurrent``, the gates run at the same time as one another (each in its own
-    ``work/gate-<id>`` folder and child process); their outcomes do not depend on it.
+    ``work/gate-<id>`` folder and child process); their outcomes do not depend on it. With
+    ``memo``, a gate already run on the same files under the same conditions is not run again.
     """
     started = time.monotonic()
     limit = timeout if timeout is not None else float(rubric.timeout_seconds)
@@ -184,7 +235,16 @@ def run_quality_gates(
     def one(criterion: Criterion) -> tuple[TestOutcome, str | None]:
         check, gate, scratch = criterion.checks[0], criterion.gate, work / f"gate-{criterion.id}"
         if isinstance(gate, RuffGate):
-            outcome = run_ruff(check, ruff_config(rubric, gate), staged, scratch)
+            config = ruff_config(rubric, gate)
+
+            def ruff() -> TestOutcome:
+                return run_ruff(check, config, staged, scratch)
+
+            if memo is None:
+                outcome = ruff()
+            else:
+                key = (staged.digest, str(config), config.read_bytes())
+                outcome = replace(memo.ruff_outcome(key, ruff), nodeid=check)
             if outcome.outcome == "error":  # ruff failed or timed out on this submission
                 return outcome, f"{criterion.id}: ruff could not check the submission; needs review"
             return outcome, None
@@ -192,7 +252,9 @@ def run_quality_gates(
             flag = f"{criterion.id}: needs manual review (learner tests, {mode} mode)"
             return TestOutcome(check, "error", 0.0, MANUAL_REVIEW), flag
         assert isinstance(gate, LearnerTestsGate)
-        outcome = run_learner_tests(check, gate, rubric, staged, scratch, database, limit, mode)
+        outcome = run_learner_tests(
+            check, gate, rubric, staged, scratch, database, limit, mode, memo
+        )
         return outcome, None
 
     criteria = gate_criteria(rubric)
@@ -291,9 +353,7 @@ def run_ruff(check: str, config: Path, staged: StagedSubmission, work: Path) -> 
     return TestOutcome(check, "failed", seconds, ruff_message(findings, project, staged, config))
 
 
-def ruff_message(
-    findings: list[Any], project: Path, staged: StagedSubmission, config: Path
-) -> str:
+def ruff_message(findings: list[Any], project: Path, staged: StagedSubmission, config: Path) -> str:
     """What ruff found, counted by rule, the first few with their places, and how to see all."""
     counts: dict[str, int] = {}
     shown: list[str] = []
@@ -339,9 +399,11 @@ def run_learner_tests(
     database: str,
     limit: float,
     mode: str = "local",
+    memo: GateMemo | None = None,
 ) -> TestOutcome:
     """Run the learner's tests with coverage in a hardened child (in official ``mode``, in a
-    sandbox of its own: :mod:`grader.executors.official.gates`); judge what came back."""
+    sandbox of its own: :mod:`grader.executors.official.gates`); judge what came back against
+    ``gate.min_coverage`` (a run found in ``memo`` is judged the same way)."""
     project = staged.path
     folder = project / gate.tests
     files = sorted(p.relative_to(project).as_posix() for p in folder.rglob("test_*.py"))
@@ -354,39 +416,52 @@ def run_learner_tests(
             "test_*.py with functions named test_*.",
         )
     work.mkdir(parents=True, exist_ok=True)
-    if mode == "official":
-        from grader.executors.official.gates import run_learner_tests_in_sandbox
 
-        run, coverage, root = run_learner_tests_in_sandbox(
-            rubric, staged, work, files, gate.cover, COVERAGE_OMIT, limit
+    def measured_run() -> tuple[CheckRun, list[FileCoverage] | None]:
+        if mode == "official":
+            from grader.executors.official.gates import run_learner_tests_in_sandbox
+
+            run, coverage, root = run_learner_tests_in_sandbox(
+                rubric, staged, work, files, gate.cover, COVERAGE_OMIT, limit, database
+            )
+            return run, coverage_files(coverage, root)
+        run = run_checks(
+            rubric=rubric,
+            staged=staged,
+            work=work,
+            database=database,
+            timeout=limit,
+            checks=CheckSet(
+                folder=project,  # conftest.py files from the project root down are the learner's
+                node_ids=tuple(files),
+                learner=True,
+                coverage=tuple(project / package for package in gate.cover),
+                coverage_omit=COVERAGE_OMIT,
+            ),
         )
-        return judge_learner_tests(check, gate, run, coverage, root, limit)
-    run = run_checks(
-        rubric=rubric,
-        staged=staged,
-        work=work,
-        database=database,
-        timeout=limit,
-        checks=CheckSet(
-            folder=project,  # conftest.py files from the project root down are the learner's
-            node_ids=tuple(files),
-            learner=True,
-            coverage=tuple(project / package for package in gate.cover),
-            coverage_omit=COVERAGE_OMIT,
-        ),
-    )
-    return judge_learner_tests(check, gate, run, work / "coverage.json", project, limit)
+        return run, coverage_files(work / "coverage.json", project)
+
+    if memo is None:
+        run, measured = measured_run()
+    else:
+        # Everything the run depends on; the threshold is applied afterwards, by the asker.
+        key = (
+            staged.digest, replace(gate, min_coverage=0), rubric.settings_module,
+            rubric.migrations, database, mode, limit,
+        )  # fmt: skip
+        run, measured = memo.learner_run(key, measured_run)
+    return judge_learner_tests(check, gate, run, measured, limit)
 
 
 def judge_learner_tests(
     check: str,
     gate: LearnerTestsGate,
     run: CheckRun,
-    coverage_file: Path,
-    project: Path,
+    measured: list[FileCoverage] | None,
     limit: float,
 ) -> TestOutcome:
-    """The gate's outcome: every test passed, and coverage reached ``gate.min_coverage``."""
+    """The gate's outcome: every test passed, and coverage (``measured``: what
+    :func:`coverage_files` read after the run) reached ``gate.min_coverage``."""
     seconds = run.seconds
     tests = gate.tests
     rerun = f"Run `pytest {tests}` in your project to see why."
@@ -433,7 +508,6 @@ def judge_learner_tests(
             seconds,
             f"{len(failing)} of your {len(outcomes)} tests failed: {first}. " + rerun,
         )
-    measured = coverage_files(coverage_file, project)
     where = " and ".join(f"{package}/" for package in gate.cover)
     if measured is None:
         return TestOutcome(

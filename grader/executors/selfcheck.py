@@ -26,8 +26,8 @@ from grader.errors import SubmissionError
 from grader.executors.base import CheckRun, RubricExecutor, RunRequest
 from grader.executors.local import CheckSet, run_checks
 from grader.report import Report
-from grader.rubric import Rubric
-from grader.scoring import CriterionResult, Score
+from grader.rubric import MANUAL, Rubric
+from grader.scoring import CriterionResult, Score, awaiting
 
 PUBLIC_DIR = "public"  # labs/<lab>/public/ in the learners' edition
 TESTS_DIR = "tests"  # where the starter keeps its tests (they find the project from there)
@@ -74,8 +74,14 @@ def prepare_public_checks(lab_dir: Path, staged: Path) -> PublicChecks:
 
 
 def official_only(rubric: Rubric) -> Score:
-    """Every criterion ``official_only``: published, worth its points, decided elsewhere."""
-    return Score(tuple(CriterionResult(c, "official_only", 0, None, ()) for c in rubric.criteria))
+    """Every criterion ``official_only``: published, worth its points, decided elsewhere; a
+    manual one stays ``awaiting_instructor`` (a person decides it in either edition)."""
+    return Score(
+        tuple(
+            awaiting(c) if c.kind == MANUAL else CriterionResult(c, "official_only", 0, None, ())
+            for c in rubric.criteria
+        )
+    )
 
 
 def public_summary(report: Report, source: str) -> dict[str, Any]:

@@ -43,7 +43,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_cohort_commands(sub: Any) -> None:
-    """Add ``cohort grade|override|status|audit|publish`` under ``sub`` (a subparsers action)."""
+    """Add ``cohort grade|override|review|status|audit|publish`` under ``sub`` (a subparsers
+    action)."""
     cohort = sub.add_parser(
         "cohort", help="instructors: grade a cohort, keep the gradebook, publish results"
     )
@@ -90,6 +91,19 @@ def add_cohort_commands(sub: Any) -> None:
     override.add_argument("--reason", required=True)
     _common(override)
     override.set_defaults(handler=_cohort_override)
+
+    review = commands.add_parser(
+        "review", help="score (or unscore) a people-decided criterion of a learner, audited"
+    )
+    review.add_argument("learner")
+    review.add_argument("lab")
+    review.add_argument("criterion", help="the id of a kind = 'manual' criterion")
+    group = review.add_mutually_exclusive_group(required=True)
+    group.add_argument("--points", type=int)
+    group.add_argument("--clear", action="store_true", help="remove the score")
+    review.add_argument("--reason", required=True, help="shown to the learner and audited")
+    _common(review)
+    review.set_defaults(handler=_cohort_review)
 
     status = commands.add_parser("status", help="current grades of a lab (private)")
     status.add_argument("--lab", required=True)
@@ -213,6 +227,25 @@ def _cohort_override(args: argparse.Namespace) -> int:
     return EXIT_PASSED
 
 
+def _cohort_review(args: argparse.Namespace) -> int:
+    root, gradebook = _open(args)
+    with gradebook:
+        lab = _lab(root, args.lab)
+        points = None if args.clear else args.points
+        view = gradebook.review(
+            args.learner, lab, args.criterion, points, args.reason, _actor(args.actor)
+        )
+    left = view.awaiting
+    print(
+        f"{args.learner} {lab} {args.criterion}: "
+        + ("score cleared" if points is None else f"{points} points")
+        + f"; {view.points}/{view.max_points} now counts"
+        + (f"; still awaiting: {', '.join(left)}" if left else "; no manual criterion awaits")
+        + ". Reason recorded in the audit."
+    )
+    return EXIT_PASSED
+
+
 def _cohort_status(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -229,7 +262,8 @@ def _cohort_status(args: argparse.Namespace) -> int:
         table.add_row(  # ids and reasons are text, never rich markup
             Text(strip_control(g.learner.id)),
             g.status,
-            f"{g.points}/{g.max_points}",
+            f"{g.points}/{g.max_points}"
+            + (f" ({len(g.awaiting)} manual awaiting)" if g.awaiting else ""),
             Text(strip_control(f"{g.override_points} ({g.override_reason})"))
             if g.override_points is not None
             else "",

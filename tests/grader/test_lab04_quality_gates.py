@@ -269,9 +269,8 @@ GATE = LearnerTestsGate(tests="tests/yours", cover=("blog", "api"), min_coverage
 
 
 def judged(run: CheckRun, coverage_file: Path | None = None) -> protocol.TestOutcome:
-    return gates.judge_learner_tests(
-        OWN_TESTS, GATE, run, coverage_file or Path("/nonexistent"), Path("/project"), 60
-    )
+    measured = gates.coverage_files(coverage_file or Path("/nonexistent"), Path("/project"))
+    return gates.judge_learner_tests(OWN_TESTS, GATE, run, measured, 60)
 
 
 def test_a_run_that_timed_out_says_so() -> None:
@@ -343,3 +342,57 @@ def test_a_todo_left_in_counts(project: Path, run_ruff: Any) -> None:
 
     assert outcome.outcome == "failed"
     assert "FIX002" in (outcome.message or "")
+
+
+# A memo shared by gradings of one submission (grader.course.proving) --------------------------
+
+
+def _staged_gates(rubric: Rubric, folder: Path, work: Path, memo: gates.GateMemo) -> gates.GateRun:
+    work.mkdir(parents=True)
+    staged = stage_submission(folder, work / "submission")
+    return gates.run_quality_gates(rubric=rubric, staged=staged, work=work, memo=memo)
+
+
+def test_a_memo_reuses_a_gate_run_on_the_same_files_and_applies_each_rubrics_threshold(
+    rubric: Rubric, project: Path, tmp_path: Path
+) -> None:
+    memo = gates.GateMemo()
+    first = _staged_gates(rubric, project, tmp_path / "first", memo)
+    assert first.outcomes[OWN_TESTS].outcome == "passed"
+    assert memo.hits == 0
+
+    # A rubric asking for more coverage than the solution's tests reach (as a later lab's may):
+    # the same run is reused, and judged against this rubric's threshold, not the first one's.
+    strict = replace_gate(rubric, min_coverage=100)
+    second = _staged_gates(strict, project, tmp_path / "second", memo)
+    assert memo.hits == 2  # the learner tests and ruff, both from the first run
+    assert second.outcomes[LINT] == first.outcomes[LINT]
+    assert second.outcomes[OWN_TESTS].outcome == "failed"
+    assert "the lab asks for 100%" in (second.outcomes[OWN_TESTS].message or "")
+    # The same measurement ("Your N tests pass and cover X% ..."), judged differently.
+    measured = (first.outcomes[OWN_TESTS].message or "").removesuffix(".")
+    assert (second.outcomes[OWN_TESTS].message or "").startswith(measured + "; ")
+
+
+def test_a_memo_never_answers_for_different_files(
+    rubric: Rubric, project: Path, tmp_path: Path
+) -> None:
+    memo = gates.GateMemo()
+    assert _staged_gates(rubric, project, tmp_path / "first", memo).outcomes[OWN_TESTS].outcome == (
+        "passed"
+    )
+    edit(project / "tests/yours/test_errors.py", '"message": "Gone."}', '"message": "Lost."}')
+    changed = _staged_gates(rubric, project, tmp_path / "second", memo)
+    assert memo.hits == 0
+    assert changed.outcomes[OWN_TESTS].outcome == "failed"
+
+
+def replace_gate(rubric: Rubric, **changes: Any) -> Rubric:
+    """``rubric`` with its learner-tests gate changed (``dataclasses.replace`` on both)."""
+    from dataclasses import replace
+
+    criteria = tuple(
+        replace(c, gate=replace(c.gate, **changes)) if isinstance(c.gate, LearnerTestsGate) else c
+        for c in rubric.criteria
+    )
+    return replace(rubric, criteria=criteria)

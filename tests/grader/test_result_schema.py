@@ -26,8 +26,19 @@ def test_schema_is_valid_draft_2020_12():
 
 def test_a_real_result_validates(graded):
     validate_result(graded)
-    assert graded["schema_version"] == "1.2"
+    assert graded["schema_version"] == "1.3"
     assert graded["submission"]["digest"].startswith("sha256:")
+    assert graded["score"]["awaiting_points"] == 0  # lab01 has no manual criterion
+    assert {c["kind"] for c in graded["criteria"]} == {"pytest"}
+
+
+def test_a_document_of_an_earlier_version_still_validates(graded):
+    older = copy.deepcopy(graded)  # 1.2 had no criterion kind and no awaiting_points
+    older["schema_version"] = "1.2"
+    del older["score"]["awaiting_points"]
+    for criterion in older["criteria"]:
+        del criterion["kind"]
+    validate_result(older)
 
 
 @pytest.mark.parametrize(
@@ -39,6 +50,11 @@ def test_a_real_result_validates(graded):
         (lambda r: r["criteria"][0].update(status="maybe"), "criterion status is an enum"),
         (lambda r: r["score"].update(percent=120), "percent is at most 100"),
         (lambda r: r.update(extra=1), "no unknown top-level keys"),
+        (
+            lambda r: r["criteria"][0].update(review={"points": 1, "by": "x", "at": "t"}),
+            "a review needs its reason",
+        ),
+        (lambda r: r["score"].update(awaiting_points=-1), "awaiting points are not negative"),
     ],
 )
 def test_schema_rejects(graded, mutate, why):

@@ -238,8 +238,12 @@ def test_official_mode_refuses_where_bubblewrap_is_missing(tmp_path: Path) -> No
     assert json.loads(out.read_text())["mode"] == "local"
 
 
-def test_official_mode_refuses_postgres(official_available: None, lab01_solution: Path) -> None:
-    with pytest.raises(UsageError, match="SQLite inside the sandbox"):
+def test_official_mode_refuses_a_postgres_server_url(
+    official_available: None, lab01_solution: Path
+) -> None:
+    """The sandbox cannot reach a server; it starts one of its own for --database postgres
+    (tests/official/test_official_postgres.py)."""
+    with pytest.raises(UsageError, match=r"starts one of its own inside the sandbox"):
         grade_submission(
             ROOT / "labs" / "lab01",
             lab01_solution,

@@ -140,9 +140,7 @@ class ApiClient:
         from rest_framework.test import ForceAuthClientHandler
 
         handler = ForceAuthClientHandler(enforce_csrf_checks=False)
-        handler._force_user = (
-            None if user is None else get_user_model()._base_manager.get(pk=user)
-        )
+        handler._force_user = None if user is None else get_user_model()._base_manager.get(pk=user)
         self._client.handler = handler
 
     def get(self, path: str, **kw: Any) -> ApiResponse:

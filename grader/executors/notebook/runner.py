@@ -169,8 +169,14 @@ def run_notebook_checks(
     try:
         with log_file.open("wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-m", "grader.executors.notebook.harness",
-                 str(job_file)],
+                [
+                    sys.executable,
+                    "-I",
+                    "-B",
+                    "-m",
+                    "grader.executors.notebook.harness",
+                    str(job_file),
+                ],
                 cwd=course,
                 env=env,
                 stdin=subprocess.DEVNULL,

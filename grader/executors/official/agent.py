@@ -22,7 +22,11 @@ grader's harness, as local mode's gate does.
 1. Copy the read-only staged submission (``/grader/source``) into the writable, size-capped
    workspace (``/submission``). Learner code may write its own files, as in local mode, and
    nothing it writes reaches the host.
-2. Start Django with the rubric's settings module, as pytest-django does in local mode:
+2. When the job asks for PostgreSQL (``"postgres": BINDIR``), start a server of the sandbox's
+   own first (:func:`start_postgres`: ``initdb`` into the sandbox's ``/tmp``, listening only on
+   the sandbox's loopback) and point ``DATABASE_URL`` at it; otherwise the database is the
+   SQLite file ``DATABASE_URL`` names. Then start Django with the rubric's settings module, as
+   pytest-django does in local mode:
    ``setup_test_environment(debug=False)`` (``testserver`` joins ``ALLOWED_HOSTS``, the e-mail
    backend is in-memory), then build the database. With the rubric's ``migrations = false``
    the tables come from the models (``migrate --run-syncdb`` with migrations disabled, as with
@@ -42,7 +46,8 @@ grader's harness, as local mode's gate does.
      counters and cached answers never carry from one check into the next (local mode clears
      them before every check too);
    - ``POST reset``: put the database back as it was right after it was built (a copy of the
-     SQLite file taken then), as local mode rolls each check's transaction back;
+     SQLite file taken then, or on PostgreSQL a database made from a template taken then), as
+     local mode rolls each check's transaction back;
    - ``POST data`` / ``POST models`` ``{"op", "args", "kwargs"}``: run one method of the
      grader's ``DataHelper`` / ``ModelInspector`` (``grader/executors/harness/data.py``, mounted
      read-only at ``/grader/grader_data.py``) in this process, through the ORM;
@@ -67,8 +72,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -142,6 +149,71 @@ def settings_probe(mark: str, module: str, names_json: str) -> None:
         raise SystemExit(0) from None
     values = {n: getattr(mod, n) for n in names if hasattr(mod, n)}
     print(mark + json.dumps({"values": values}, default=str))
+
+
+# --- a PostgreSQL server of the sandbox's own ----------------------------------------
+
+PG_DATA = Path("/tmp/grader-pg")
+PG_PORT = 5432  # on the sandbox's loopback, in a network namespace nothing else shares
+PG_USER = "grader"
+PG_DATABASE = "grader"
+PG_START_TIMEOUT = 60.0
+# Settings for a server that lives for one grading: nothing needs to survive a crash, so no
+# fsync; no Unix socket (its default folder is not writable here); dynamic shared memory in
+# files of the data folder, since the sandbox's /dev/shm belongs to root.
+PG_OPTIONS = (
+    "listen_addresses=127.0.0.1", f"port={PG_PORT}", "unix_socket_directories=",
+    "fsync=off", "synchronous_commit=off", "full_page_writes=off",
+    "dynamic_shared_memory_type=mmap", "max_connections=60", "shared_buffers=32MB",
+)  # fmt: skip
+
+
+def pg_url(database: str = PG_DATABASE) -> str:
+    return f"postgres://{PG_USER}@127.0.0.1:{PG_PORT}/{database}"
+
+
+def pg_admin(*statements: str) -> None:
+    """Run ``statements`` one by one on the server's ``postgres`` database, outside any
+    transaction (CREATE and DROP DATABASE refuse to run inside one)."""
+    import psycopg
+
+    with psycopg.connect(pg_url("postgres"), autocommit=True, connect_timeout=10) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def start_postgres(bindir: str) -> str:
+    """``initdb`` and start PostgreSQL in this sandbox; the URL of an empty database on it.
+
+    The server runs with the sandbox's uid, dies with the sandbox's pid namespace, and keeps its
+    files in the sandbox's size-capped ``/tmp``. Raises :class:`RuntimeError` with a sentence for
+    the grader's log when it cannot start (that is the grader's failure, not the learner's).
+    """
+    programs = Path(bindir)
+    log = Path("/tmp/grader-pg.log")
+    with log.open("wb") as out:
+        # 1 MB WAL segments: a 16 MB one would meet the sandbox's file-size limit.
+        done = subprocess.run(
+            [str(programs / "initdb"), "-D", str(PG_DATA), "-A", "trust", "-U", PG_USER,
+             "-E", "UTF8", "--locale=C.UTF-8", "--wal-segsize=1", "--no-sync",
+             "--no-instructions"],
+            stdout=out, stderr=subprocess.STDOUT, timeout=PG_START_TIMEOUT, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed (exit code {done.returncode}); see {log}")
+        args = [str(programs / "postgres"), "-D", str(PG_DATA)]
+        for option in PG_OPTIONS:
+            args += ["-c", option]
+        server = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + PG_START_TIMEOUT
+    while True:
+        try:
+            pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
+            return pg_url()
+        except Exception:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the PostgreSQL server did not start; see {log}") from None
+            time.sleep(0.05)
 
 
 # --- the database ------------------------------------------------------------
@@ -277,15 +349,21 @@ def clear_caches() -> int:
 
 
 class Database:
-    """The SQLite file as it was right after the database was built, copied back on request.
+    """The database as it was right after it was built, put back on request.
 
-    Local mode rolls every check's transaction back; here each check starts from this copy.
-    Only a file database can be copied: for anything else ``reset`` says so and the trusted
-    side fails the check closed.
+    Local mode rolls every check's transaction back; here each check starts from this copy: of
+    the SQLite file, or on the sandbox's own PostgreSQL server (``postgres``) a template database
+    that ``reset`` makes the database again from (``DROP DATABASE … WITH (FORCE)``, then
+    ``CREATE DATABASE … TEMPLATE``). For any other database ``reset`` says it cannot, and the
+    trusted side fails the check closed.
     """
 
-    def __init__(self) -> None:
+    TEMPLATE = "grader_template"
+
+    def __init__(self, postgres: bool = False) -> None:
         self.path: Path | None = None
+        self.postgres = postgres
+        self.templated = False
         self.lock = threading.Lock()
 
     def snapshot(self) -> None:
@@ -293,6 +371,11 @@ class Database:
 
         conf = connections.settings["default"]
         name = str(conf.get("NAME", ""))
+        if self.postgres and name == PG_DATABASE:
+            connections.close_all()
+            pg_admin(f'CREATE DATABASE "{self.TEMPLATE}" TEMPLATE "{PG_DATABASE}"')
+            self.templated = True
+            return
         if "sqlite" not in str(conf.get("ENGINE", "")) or not name.startswith("/"):
             return
         connections.close_all()
@@ -304,6 +387,14 @@ class Database:
     def reset(self) -> bool:
         from django.db import connections
 
+        if self.templated:
+            with self.lock:
+                connections.close_all()
+                pg_admin(
+                    f'DROP DATABASE "{PG_DATABASE}" WITH (FORCE)',
+                    f'CREATE DATABASE "{PG_DATABASE}" TEMPLATE "{self.TEMPLATE}"',
+                )
+            return True
         if self.path is None:
             return False
         with self.lock:
@@ -532,7 +623,7 @@ def _read_body(environ: Environ) -> Any:
         return None
 
 
-def make_application(token: str) -> Any:
+def make_application(token: str, postgres: bool = False) -> Any:
     """The WSGI callable: the grader's requests under ``/__grader__/<token>/``, Django's after."""
     from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 
@@ -555,7 +646,7 @@ def make_application(token: str) -> Any:
 
     django_app = GraderHandler()
     outage = Outage()
-    database = Database()
+    database = Database(postgres=postgres)
     database.snapshot()
     counter = QueryCounter()
     counter.install()
@@ -638,12 +729,33 @@ def copy_source() -> None:
         dirnames.sort()
 
 
+def use_postgres(bindir: object) -> str | None:
+    """Start the sandbox's own PostgreSQL when the job names its programs' folder, and point
+    ``DATABASE_URL`` at it; the grader's sentence when it could not start, else None."""
+    if not isinstance(bindir, str) or not bindir:
+        return None
+    try:
+        os.environ["DATABASE_URL"] = start_postgres(bindir)
+    except Exception as exc:
+        traceback.print_exc()  # into the sandbox log, for instructors
+        return (
+            "The grader could not start PostgreSQL inside the sandbox, so nothing was graded; "
+            f"this is not a verdict on your work ({str(exc)[:MESSAGE_LIMIT]}). Grade again, or "
+            "ask your instructor."
+        )
+    return None
+
+
 def serve(args: dict[str, Any], channel: Channel) -> int:
     port = int(args["port"])
     copy_source()
     os.chdir(WORKSPACE)
     sys.path.insert(0, str(WORKSPACE))
     module = os.environ.get("DJANGO_SETTINGS_MODULE", "")
+    problem = use_postgres(args.get("postgres"))
+    if problem:
+        channel.send({"fatal": {"stage": "checks", "message": problem}})
+        return 3
     try:
         import django
 
@@ -662,14 +774,14 @@ def serve(args: dict[str, Any], channel: Channel) -> int:
             }
         )
         return 3
-    problem = build_database(bool(args.get("migrations")))
-    if problem:
-        channel.send({"fatal": {"stage": problem[0], "message": problem[1]}})
+    built = build_database(bool(args.get("migrations")))
+    if built:
+        channel.send({"fatal": {"stage": built[0], "message": built[1]}})
         return 3
     try:
         from django.core.servers.basehttp import run
 
-        application = make_application(str(args["token"]))
+        application = make_application(str(args["token"]), postgres=bool(args.get("postgres")))
         run(
             "127.0.0.1",
             port,
@@ -693,8 +805,9 @@ def serve(args: dict[str, Any], channel: Channel) -> int:
 GRADER_LIBRARY = "/grader/lib"  # the grader's package, mounted for the learner-tests gate only
 
 
-def learner_tests(job_file: str) -> int:
-    """``agent.py learner-tests JOB``: the learner's own tests, with coverage, in this sandbox.
+def learner_tests(job_file: str, postgres: str | None = None) -> int:
+    """``agent.py learner-tests JOB [BINDIR]``: the learner's own tests, with coverage, in this
+    sandbox (on a PostgreSQL server of its own when BINDIR names its programs' folder).
 
     The grader's harness (mounted read-only for this gate only, with no hidden check in it)
     runs them as local mode's gate does; it writes its report and coverage.py's JSON where the
@@ -703,6 +816,10 @@ def learner_tests(job_file: str) -> int:
     """
     copy_source()
     os.chdir(WORKSPACE)
+    problem = use_postgres(postgres)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 3  # no report: the gate says the tests could not run, and the log says why
     sys.path.insert(0, GRADER_LIBRARY)
     from grader.executors.harness.__main__ import main as harness_main
 
@@ -713,8 +830,8 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["settings-probe"]:
         settings_probe(argv[1], argv[2], argv[3])
         return 0
-    if argv[:1] == ["learner-tests"] and len(argv) == 2:
-        return learner_tests(argv[1])
+    if argv[:1] == ["learner-tests"] and len(argv) in (2, 3):
+        return learner_tests(argv[1], argv[2] if len(argv) == 3 else None)
     if len(argv) != 4 or argv[0] != "serve" or argv[2] != "--status-fd":
         print("usage: agent.py serve JSON --status-fd N", file=sys.stderr)
         return 2

@@ -49,6 +49,7 @@ from grader.errors import UsageError
 from grader.executors.base import CheckRun, RubricExecutor, RunRequest
 from grader.executors.local import _tail, kill_tree
 from grader.executors.official.job import SERVER_PORT, OfficialJob
+from grader.executors.official.postgres import limits_for, sandbox_bindir
 from grader.executors.official.sandbox import (
     Limits,
     Sandbox,
@@ -169,14 +170,12 @@ def check_official_request(database: str, self_check: bool) -> None:
     """Refuse, before anything is staged, an official run this machine or course cannot do.
 
     Raises a one-line :class:`~grader.errors.UsageError` (exit 2): no bubblewrap, not root,
-    a PostgreSQL database (the sandbox has no network to reach one), or no hidden checks.
+    a PostgreSQL server URL (the sandbox has no network to reach one; ``postgres`` asks for a
+    server inside the sandbox, :mod:`grader.executors.official.postgres`) or PostgreSQL's
+    programs missing, or no hidden checks.
     """
     require_official()
-    if database not in ("", "sqlite"):
-        raise UsageError(
-            "Official grading runs the project on SQLite inside the sandbox, which has no network "
-            "to reach a PostgreSQL server; drop --database, or grade locally to use PostgreSQL."
-        )
+    sandbox_bindir(database)
     if self_check:
         raise UsageError(
             "Official grading needs the lab's hidden checks, and this copy of the course has none "
@@ -314,9 +313,12 @@ def run_official_checks(
     work: Path,
     timeout: float | None = None,
     repeat: int = 1,
+    database: str = "sqlite",
 ) -> CheckRun:
-    """Grade ``staged`` against ``rubric``'s hidden checks in official mode (see module doc)."""
+    """Grade ``staged`` against ``rubric``'s hidden checks in official mode (see module doc), on
+    SQLite or (``database="postgres"``) on a PostgreSQL server inside the sandbox."""
     limit = timeout if timeout is not None else float(rubric.timeout_seconds)
+    bindir = sandbox_bindir(database)
     started = time.monotonic()
     deadline = started + limit
     checks_dir, ini = _copy_checks(rubric, work)
@@ -336,7 +338,7 @@ def run_official_checks(
                 runtime=runtime_paths(),
                 etc_dir=str(work / "etc"),
                 log_file=str(sandbox_log),
-                limits=Limits(cpu_seconds=int(limit) + 10),
+                limits=limits_for(bindir, Limits(cpu_seconds=int(limit) + 10)),
             )
             job = OfficialJob(
                 checks_dir=str(checks_dir),
@@ -353,7 +355,10 @@ def run_official_checks(
                 repeat=max(1, repeat),
             )
             job.write(job_file)
-            serve_args = {"port": SERVER_PORT, "token": token, "migrations": rubric.migrations}
+            serve_args = {
+                "port": SERVER_PORT, "token": token, "migrations": rubric.migrations,
+                "postgres": bindir,
+            }  # fmt: skip
             server = start_sandbox(
                 spec,
                 ["serve", json.dumps(serve_args)],
@@ -406,4 +411,5 @@ class OfficialExecutor(RubricExecutor):
             work=request.work,
             timeout=request.timeout,
             repeat=request.repeat,
+            database=request.database,
         )

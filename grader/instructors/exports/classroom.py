@@ -45,6 +45,10 @@ def to_exercism_v3(result: dict[str, Any]) -> dict[str, Any]:
         }
         if not passed:
             detail = f" Observed: {c['detail']}" if c["detail"] else ""
+            if c.get("review"):
+                detail = f" Scored by {c['review']['by']}: {c['review']['reason']}"
+            elif c["status"] == "awaiting_instructor":
+                detail = " Awaiting the instructor (demo or code review)."
             test["message"] = (
                 (c["feedback"] or "Not passed.") + detail
                 if graded

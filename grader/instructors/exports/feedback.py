@@ -20,7 +20,21 @@ _LABELS = {
     "failed": "not yet",
     "not_run": "not checked",
     "official_only": "decided by official grading",
+    "awaiting_instructor": "awaiting your instructor",
 }
+
+
+def _note(criterion: dict[str, Any]) -> str | None:
+    """What the learner is told about a people-decided criterion: the instructor's reason once
+    scored, what the instructor will look at before (``None`` for every other criterion)."""
+    review = criterion.get("review")
+    if review:
+        return f"Your instructor ({review['by']}) gave {review['points']}: {review['reason']}"
+    if criterion["status"] == "awaiting_instructor":
+        return "Your instructor scores this at the demo or the code review: " + str(
+            criterion["feedback"]
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,16 @@ def to_markdown(
             f"| {md_authored(c['title'])} | {c['points']}/{c['max_points']} | "
             f"{_LABELS[c['status']]} |"
         )
-    todo = [c for c in result["criteria"] if c["status"] in ("failed", "official_only")]
+    notes = [(c, _note(c)) for c in result["criteria"] if _note(c)]
+    if notes:
+        out += ["", "## Decided by your instructor", ""]
+        out += [f"- **{md_authored(c['title'])}** ({c['points']}/{c['max_points']}): "
+                f"{md_text(note or '')}" for c, note in notes]
+    todo = [
+        c
+        for c in result["criteria"]
+        if c["status"] in ("failed", "official_only") and not c.get("review")
+    ]
     if todo:
         out += ["", "## What to work on", ""]
         for c in todo:
@@ -127,7 +150,19 @@ def to_html(
         "<table><thead><tr><th>Criterion</th><th>Points</th><th>Result</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
-    todo = [c for c in result["criteria"] if c["status"] in ("failed", "official_only")]
+    notes = [(c, _note(c)) for c in result["criteria"] if _note(c)]
+    if notes:
+        items = "".join(
+            f"<li><strong>{e(c['title'])}</strong> ({c['points']}/{c['max_points']}): "
+            f"{e(note or '')}</li>"
+            for c, note in notes
+        )
+        parts.append(f"<h2>Decided by your instructor</h2><ul>{items}</ul>")
+    todo = [
+        c
+        for c in result["criteria"]
+        if c["status"] in ("failed", "official_only") and not c.get("review")
+    ]
     if todo:
         parts.append("<h2>What to work on</h2>")
         for c in todo:

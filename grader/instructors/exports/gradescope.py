@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from grader.instructors.exports.text import md_authored, md_fence
+from grader.instructors.exports.text import md_authored, md_fence, md_text
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so the same sources give the same bundle bytes
@@ -66,6 +66,13 @@ exit 0
 def _test_output(criterion: dict[str, Any], result: dict[str, Any]) -> str:
     if result["status"] != "graded":
         return "Not checked: the submission could not be graded (see the summary above)."
+    review = criterion.get("review")
+    if review:
+        return f"Scored by your instructor ({md_text(review['by'])}): {md_text(review['reason'])}"
+    if criterion["status"] == "awaiting_instructor":
+        return "Awaiting your instructor (demo or code review): " + md_authored(
+            criterion["feedback"] or ""
+        )
     if criterion["status"] == "passed":
         return "Passed."
     parts = [md_authored(criterion["feedback"] or "")]

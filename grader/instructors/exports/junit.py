@@ -22,7 +22,8 @@ def to_junit(result: dict[str, Any], *, suite_name: str | None = None) -> str:
     criteria = result["criteria"]
     graded = result["status"] == "graded"
     failures = sum(c["status"] == "failed" for c in criteria) if graded else 0
-    skipped = sum(c["status"] in ("not_run", "official_only") for c in criteria) if graded else 0
+    undecided = ("not_run", "official_only", "awaiting_instructor")
+    skipped = sum(c["status"] in undecided for c in criteria) if graded else 0
     errors = 0 if graded else len(criteria)
     seconds = float(result["timings"].get("total", 0.0))
     name = suite_name or f"{lab['id']}: {lab['title']}"
@@ -79,14 +80,15 @@ def to_junit(result: dict[str, Any], *, suite_name: str | None = None) -> str:
         elif c["status"] == "failed":
             failure = ET.SubElement(case, "failure", message=xml_safe(c["feedback"] or ""))
             lines = [f"observed: {c['detail']}"] if c["detail"] else []
+            if c.get("review"):
+                lines.append(f"scored by {c['review']['by']}: {c['review']['reason']}")
             lines += [f"{t['outcome']}: {t['id']}" for t in c["tests"]]
             failure.text = xml_safe("\n".join(lines))
-        elif c["status"] in ("not_run", "official_only"):
-            reason = (
-                "decided by the official grading"
-                if c["status"] == "official_only"
-                else "not checked"
-            )
+        elif c["status"] in undecided:
+            reason = {
+                "official_only": "decided by the official grading",
+                "awaiting_instructor": "awaiting the instructor (manual criterion)",
+            }.get(c["status"], "not checked")
             ET.SubElement(case, "skipped", message=reason)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"

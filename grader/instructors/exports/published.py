@@ -46,6 +46,4 @@ def identical_submissions(grades: Sequence[GradeView]) -> list[tuple[str, list[s
     for grade in grades:
         if grade.submission_digest:
             by_digest.setdefault(grade.submission_digest, []).append(grade.learner.id)
-    return sorted(
-        (digest, sorted(ids)) for digest, ids in by_digest.items() if len(ids) > 1
-    )
+    return sorted((digest, sorted(ids)) for digest, ids in by_digest.items() if len(ids) > 1)

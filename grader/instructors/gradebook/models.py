@@ -10,6 +10,10 @@ revision --autogenerate`` can draft it; see :mod:`grader.instructors.gradebook.m
   checks twice can never add a second row, which is what makes a resumed run count nothing twice.
 - ``grades``: each learner's current grade per lab: the result it comes from, and an instructor
   override (points, reason, who, when) if there is one.
+- ``criterion_reviews``: an instructor's score of a people-decided criterion (``kind =
+  "manual"``: the demo, the code review) in a learner's current grade: points, reason, who, when,
+  and the submission digest it was given for (a new submission clears it, as it clears an
+  override; a regrade of the same files keeps it).
 - ``audit_log``: every change to a grade or the roster: who, when, old value, new value, reason.
   It names learners and labs by value, not by foreign key, so it outlives whatever it describes.
 """
@@ -100,3 +104,19 @@ class AuditEntry(Base):
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CriterionReview(Base):
+    __tablename__ = "criterion_reviews"
+    __table_args__ = (
+        ForeignKeyConstraint(["learner_id", "lab"], ["grades.learner_id", "grades.lab"]),
+    )
+
+    learner_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lab: Mapped[str] = mapped_column(String(20), primary_key=True)
+    criterion_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    reviewed_by: Mapped[str] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submission_digest: Mapped[str] = mapped_column(String(80))

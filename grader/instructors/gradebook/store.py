@@ -9,6 +9,11 @@ Contract:
   ``False``; the database's unique constraint enforces this even between two processes. The
   learner's current grade then points at that result; an override made on an earlier result is
   cleared (the new work was not reviewed), and both changes are audited.
+- :meth:`Gradebook.review` scores one people-decided criterion (``kind = "manual"``) of a current
+  grade, 0..its points, with a reason; :class:`GradeView` folds those scores into its document
+  and points (:func:`grader.scoring.apply_reviews`), so every export and the dashboard carry them
+  exactly like points a run decided. A new submission (another digest) clears them, audited as
+  ``review.superseded``; regrading the same files against changed checks keeps them.
 - :meth:`Gradebook.override` sets the points of a current grade with a reason; every change of
   a grade or the roster writes an :class:`~grader.instructors.gradebook.models.AuditEntry` (who,
   when, old, new, reason) in the same transaction as the change itself.
@@ -21,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +36,14 @@ from sqlalchemy.orm import Session
 
 from grader.errors import UsageError
 from grader.instructors.gradebook.migrate import upgrade
-from grader.instructors.gradebook.models import AuditEntry, Grade, Learner, Result
+from grader.instructors.gradebook.models import (
+    AuditEntry,
+    CriterionReview,
+    Grade,
+    Learner,
+    Result,
+)
+from grader.scoring import AWAITING, Review, apply_reviews
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,9 @@ class LearnerInfo:
 
 @dataclass(frozen=True)
 class GradeView:
-    """A learner's current grade in a lab. ``points`` is what counts (the override if any)."""
+    """A learner's current grade in a lab. ``points`` is what counts (the override if any);
+    ``graded_points`` is the grading's points plus instructors' scores of manual criteria, and
+    ``document`` the result document with those scores folded in (``reviews``, by criterion)."""
 
     learner: LearnerInfo
     lab: str
@@ -66,6 +80,12 @@ class GradeView:
     rubric_version: str
     graded_at: datetime
     document: dict[str, Any]
+    reviews: dict[str, Review] = field(default_factory=dict)
+
+    @property
+    def awaiting(self) -> list[str]:
+        """Ids of the manual criteria no instructor has scored yet."""
+        return [c["id"] for c in self.document["criteria"] if c["status"] == AWAITING]
 
 
 @dataclass(frozen=True)
@@ -103,11 +123,17 @@ def _learner(row: Learner) -> LearnerInfo:
     )
 
 
-def _state(grade: Grade, result: Result) -> dict[str, Any]:
-    """What an audit entry records about a grade."""
+def _review(row: CriterionReview) -> Review:
+    at = _utc(row.reviewed_at).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Review(row.points, row.reason, row.reviewed_by, at)
+
+
+def _state(grade: Grade, result: Result, reviewed: int = 0) -> dict[str, Any]:
+    """What an audit entry records about a grade (``reviewed``: scored manual criteria's points)."""
+    graded = result.points + reviewed
     return {
-        "points": grade.override_points if grade.override_points is not None else result.points,
-        "graded_points": result.points,
+        "points": grade.override_points if grade.override_points is not None else graded,
+        "graded_points": graded,
         "max_points": result.max_points,
         "status": result.status,
         "result_id": result.id,
@@ -286,7 +312,23 @@ class Gradebook:
             )
             return
         previous = session.get(Result, grade.result_id)
-        old = _state(grade, previous) if previous else None
+        reviews = self._review_rows(session, learner_id, lab)
+        old = _state(grade, previous, sum(r.points for r in reviews)) if previous else None
+        stale = [r for r in reviews if r.submission_digest != row.submission_digest]
+        for review in stale:
+            session.delete(review)
+            session.add(
+                self._audit(
+                    actor,
+                    "review.superseded",
+                    learner_id,
+                    lab,
+                    {"criterion": review.criterion_id, "points": review.points},
+                    None,
+                    "a new submission replaced the reviewed one; score it again",
+                )
+            )
+        kept = sum(r.points for r in reviews if r not in stale)
         if grade.override_points is not None:
             session.add(
                 self._audit(
@@ -303,7 +345,8 @@ class Gradebook:
             grade.override_at = None
         grade.result_id = row.id
         grade.updated_at = now
-        session.add(self._audit(actor, "grade.recorded", learner_id, lab, old, _state(grade, row)))
+        new = _state(grade, row, kept)
+        session.add(self._audit(actor, "grade.recorded", learner_id, lab, old, new))
 
     # -- grades and overrides ---------------------------------------------------------------
 
@@ -317,7 +360,25 @@ class Gradebook:
                 .where(Grade.lab == lab)
                 .order_by(Grade.learner_id)
             )
-            return [self._view(g, r, learner) for g, r, learner in rows]
+            reviews: dict[str, list[CriterionReview]] = {}
+            for review in session.scalars(
+                select(CriterionReview).where(CriterionReview.lab == lab)
+            ):
+                reviews.setdefault(review.learner_id, []).append(review)
+            return [
+                self._view(g, r, learner, reviews.get(learner.id, []))
+                for g, r, learner in rows
+            ]
+
+    @staticmethod
+    def _review_rows(session: Session, learner_id: str, lab: str) -> list[CriterionReview]:
+        return list(
+            session.scalars(
+                select(CriterionReview).where(
+                    CriterionReview.learner_id == learner_id, CriterionReview.lab == lab
+                )
+            )
+        )
 
     def grade(self, learner_id: str, lab: str) -> GradeView | None:
         return next((g for g in self.grades(lab) if g.learner.id == learner_id), None)
@@ -331,14 +392,19 @@ class Gradebook:
             return len(session.scalars(query).all())
 
     @staticmethod
-    def _view(grade: Grade, result: Result, learner: Learner) -> GradeView:
+    def _view(
+        grade: Grade, result: Result, learner: Learner, review_rows: Iterable[CriterionReview]
+    ) -> GradeView:
+        reviews = {r.criterion_id: _review(r) for r in review_rows}
+        document = apply_reviews(result.document, reviews)
+        graded = int(document["score"]["points"])
         return GradeView(
             learner=_learner(learner),
             lab=grade.lab,
             result_id=result.id,
             status=result.status,
-            points=grade.override_points if grade.override_points is not None else result.points,
-            graded_points=result.points,
+            points=grade.override_points if grade.override_points is not None else graded,
+            graded_points=graded,
             max_points=result.max_points,
             override_points=grade.override_points,
             override_reason=grade.override_reason,
@@ -347,7 +413,8 @@ class Gradebook:
             checks_digest=result.checks_digest,
             rubric_version=result.rubric_version,
             graded_at=_utc(result.graded_at),
-            document=result.document,
+            document=document,
+            reviews=reviews,
         )
 
     def override(
@@ -371,19 +438,100 @@ class Gradebook:
             assert result is not None  # the foreign key guarantees it
             if points is not None and not 0 <= points <= result.max_points:
                 raise UsageError(f"Points must be between 0 and {result.max_points}.")
-            old = _state(grade, result)
+            reviews = self._review_rows(session, learner_id, lab)
+            reviewed = sum(r.points for r in reviews)
+            old = _state(grade, result, reviewed)
             grade.override_points = points
             grade.override_reason = reason if points is not None else None
             grade.override_by = actor if points is not None else None
             grade.override_at = _now() if points is not None else None
             grade.updated_at = _now()
             action = "override.set" if points is not None else "override.cleared"
-            session.add(
-                self._audit(actor, action, learner_id, lab, old, _state(grade, result), reason)
-            )
+            new = _state(grade, result, reviewed)
+            session.add(self._audit(actor, action, learner_id, lab, old, new, reason))
             learner = session.get(Learner, learner_id)
             assert learner is not None
-            return self._view(grade, result, learner)
+            return self._view(grade, result, learner, reviews)
+
+    def review(
+        self,
+        learner_id: str,
+        lab: str,
+        criterion_id: str,
+        points: int | None,
+        reason: str,
+        actor: str,
+    ) -> GradeView:
+        """Score (``points``) or unscore (``None``) one manual criterion of a current grade.
+
+        UsageError, with what to do, when there is no grade, the reason is empty, the criterion
+        is not a manual criterion of the graded result, or the points are outside 0..its points.
+        The change and its reason are audited (``review.set`` / ``review.cleared``).
+        """
+        reason = reason.strip()
+        if not reason:
+            raise UsageError(
+                "Give the reason for the score (--reason); the learner reads it and it goes in "
+                "the audit."
+            )
+        with self._session() as session:
+            grade = session.get(Grade, (learner_id, lab))
+            if grade is None:
+                raise UsageError(
+                    f"{learner_id} has no grade in {lab} yet; grade the submission first."
+                )
+            result = session.get(Result, grade.result_id)
+            assert result is not None  # the foreign key guarantees it
+            if result.status != "graded":
+                raise UsageError(
+                    f"{learner_id}'s {lab} submission could not be graded ({result.status}); "
+                    "grade a submission that runs before scoring its manual criteria."
+                )
+            manual = {
+                c["id"]: int(c["max_points"])
+                for c in result.document["criteria"]
+                if c.get("status") == AWAITING
+            }
+            if criterion_id not in manual:
+                listed = ", ".join(sorted(manual)) or "none"
+                raise UsageError(
+                    f"{criterion_id!r} is not a manual criterion of {lab} (its manual criteria: "
+                    f"{listed})."
+                )
+            if points is not None and not 0 <= points <= manual[criterion_id]:
+                raise UsageError(
+                    f"Points for {criterion_id} must be between 0 and {manual[criterion_id]}."
+                )
+            row = session.get(CriterionReview, (learner_id, lab, criterion_id))
+            old = {"criterion": criterion_id, "points": row.points if row else None}
+            if points is None:
+                if row is None:
+                    raise UsageError(f"{criterion_id} of {learner_id} in {lab} is not scored.")
+                session.delete(row)
+            elif row is None:
+                row = CriterionReview(
+                    learner_id=learner_id,
+                    lab=lab,
+                    criterion_id=criterion_id,
+                    points=points,
+                    reason=reason,
+                    reviewed_by=actor,
+                    reviewed_at=_now(),
+                    submission_digest=result.submission_digest,
+                )
+                session.add(row)
+            else:
+                row.points, row.reason, row.reviewed_by = points, reason, actor
+                row.reviewed_at = _now()
+                row.submission_digest = result.submission_digest
+            grade.updated_at = _now()
+            action = "review.set" if points is not None else "review.cleared"
+            new = {"criterion": criterion_id, "points": points}
+            session.add(self._audit(actor, action, learner_id, lab, old, new, reason))
+            session.flush()
+            learner = session.get(Learner, learner_id)
+            assert learner is not None
+            return self._view(grade, result, learner, self._review_rows(session, learner_id, lab))
 
     # -- audit ------------------------------------------------------------------------------
 
