@@ -112,8 +112,16 @@ def main(argv: list[str]) -> int:
         "pytest_django.plugin",
         # The grader's own fixtures, for its checks; the learner's tests bring their own.
         *(
-            ["-p", "grader.executors.harness.fixtures", "-p", "grader.executors.harness.data",
-             "-p", "grader.executors.harness.tasks"]
+            [
+                "-p",
+                "grader.executors.harness.fixtures",
+                "-p",
+                "grader.executors.harness.data",
+                "-p",
+                "grader.executors.harness.contract",
+                "-p",
+                "grader.executors.harness.tasks",
+            ]
             if job.grader_fixtures
             else []
         ),
