@@ -22,7 +22,7 @@ from grader.course.mutants import Edit, Mutant, apply_mutant
 from grader.course.proving import prove_lab
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
-from tests.support import ROOT, postgres_url, shared_proof
+from tests.support import ROOT, postgres_url, proves_earlier, shared_proof
 
 LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.toml"))
 
@@ -78,6 +78,10 @@ def test_rubric_proven_on_sqlite(lab, sqlite_proof):
     mutants = [k for k in proof.results if k.startswith("mutant:")]
     assert len(mutants) >= 2, f"{lab} needs at least 2 mutants, has {len(mutants)}"
     assert proof.results["starter"]["score"]["points"] == 0
+    # On SQLite every lab's solution is graded against every earlier rubric (proves_earlier).
+    before = [other for other in LABS if other < lab and other != "capstone"]
+    graded = [k.removeprefix("earlier:") for k in proof.results if k.startswith("earlier:")]
+    assert sorted(graded) == before
 
 
 @pytest.mark.postgres
@@ -86,9 +90,35 @@ def test_rubric_proven_on_postgres(lab):
     url = postgres_url()
     if url is None:
         pytest.skip("no PostgreSQL server here (CI requires one)")
-    proof = prove_lab(ROOT, lab, GradeOptions(database=url))
+    proof = prove_lab(
+        ROOT, lab, GradeOptions(database=url), earlier=proves_earlier(lab, database=url)
+    )
     assert proof.ok, "\n".join(proof.problems)
+    if proves_earlier(lab, database=url):
+        assert [k for k in proof.results if k.startswith("earlier:")], "no earlier rubric graded"
     assert proof.results["solution"]["environment"]["database"] == "postgresql"
+
+
+@pytest.mark.xdist_group("proof-lab07-sqlite")
+def test_lab07_starter_shows_each_cause_once_and_starts_at_step_2(sqlite_proof):
+    """Issue 20: lab07's starter repeated "answered a JSON array" on 7 of 13 rows, gave advice
+    for the first failure only and sent the learner to step 3, which needs step 2."""
+    import io
+
+    from rich.console import Console
+
+    from grader.render import next_step, render_result
+
+    result = sqlite_proof("lab07").results["starter"]
+    buffer = io.StringIO()
+    render_result(result, Console(file=buffer, width=400), handout="labs/lab07/README.md")
+    shown = buffer.getvalue()
+    assert shown.count("answered a JSON array") <= 1
+    failed = [c for c in result["criteria"] if c["status"] == "failed"]
+    waiting = shown.count("Waits on step 2")
+    assert waiting >= 6  # pagination and the list criteria after it
+    assert shown.count("What to do:") == len(failed) - waiting  # every other failure: advice
+    assert "step-2-versions-in-the-accept-header" in next_step(result, "labs/lab07/README.md")
 
 
 @pytest.mark.xdist_group("proof-lab01-sqlite")
