@@ -92,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also publish files git does not track yet (to try a release before committing)",
     )
+    release.add_argument(
+        "--labs",
+        metavar="LABS",
+        help="release only these labs: lab01..lab03, lab01,lab02 or 1..3 (default: every lab)",
+    )
+    release.add_argument(
+        "--update",
+        action="store_true",
+        help="DEST is an edition built before: rebuild it in place (its .git stays), e.g. with "
+        "the next lab added to --labs",
+    )
     release.set_defaults(handler=_release)
 
     from grader.instructors.cli import add_cohort_commands, add_export_commands
@@ -187,13 +198,20 @@ def _prove(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from grader.course.release.build import build_edition
+    from grader.course.release.build import build_edition, parse_labs
+    from grader.course.release.manifest import lab_ids
     from grader.labs import find_course_root
 
-    edition = build_edition(find_course_root(), args.dest, include_untracked=args.include_untracked)
+    root = find_course_root()
+    labs = parse_labs(args.labs, lab_ids(root)) if args.labs else None
+    edition = build_edition(
+        root, args.dest, include_untracked=args.include_untracked, labs=labs, update=args.update
+    )
     print(
-        f"Learners' edition in {edition.dest}: {len(edition.files)} files; left out "
-        f"{len(edition.excluded)} (solutions, hidden checks, author pages, the course's tests); "
+        f"Learners' edition in {edition.dest} ({', '.join(labs or lab_ids(root))}): "
+        f"{len(edition.files)} files; left out "
+        f"{len(edition.excluded)} (solutions, hidden checks, author pages, the course's tests"
+        f"{', labs not released' if labs else ''}); "
         f"{len(edition.notebooks)} notebook(s) stripped; public tests for "
         f"{', '.join(edition.public_labs) or 'no lab'}. Leak scan: clean."
     )

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from grader.nextsteps import first_to_fix, handout_step, waiting_on
 from grader.safetext import strip_control
 
 _STATUS = {
@@ -48,6 +49,7 @@ def next_step(result: dict[str, Any], handout: str) -> str:
             f"only; the handout ({handout}) says what each one asks for."
         )
     failing = [c for c in result["criteria"] if c["status"] not in ("passed", *_UNDECIDED)]
+    first = first_to_fix(result["criteria"])  # dependencies first (grader.nextsteps)
     not_here = [c for c in result["criteria"] if c["status"] == "not_run"]
     people = sum(
         c["max_points"] for c in result["criteria"] if c["status"] == "awaiting_instructor"
@@ -64,9 +66,22 @@ def next_step(result: dict[str, Any], handout: str) -> str:
         )
     if not failing:
         return "Every criterion passes. Commit your work and move on to the next lab."
-    first = failing[0]
+    first = first or failing[0]
     where = f" ({handout.rsplit('/', 1)[0]}/{first['see']})" if first.get("see") else ""
     return f"Start with “{first['title']}”{where}. {first['feedback']}"
+
+
+def _row_text(criterion: dict[str, Any], root: dict[str, Any] | None) -> str:
+    """A row's feedback cell: what was observed and what to do, or the failure it waits on."""
+    if root is not None:  # the same cause as an earlier row: name it once, there
+        step = handout_step(root.get("see"))
+        title = root["title"] if len(root["title"]) <= 48 else root["title"][:47] + "…"
+        where = f"step {step}, “{title}”" if step is not None else f"“{title}”"
+        return f"Waits on {where}, which fails: fix that first, then grade again."
+    detail, advice = criterion["detail"], criterion["feedback"]
+    if criterion["status"] == "failed" and detail and advice and advice not in detail:
+        return f"{detail}\nWhat to do: {advice}"
+    return detail or advice or ""
 
 
 def _render_public_checks(result: dict[str, Any], console: Console) -> None:
@@ -96,12 +111,13 @@ def render_result(result: dict[str, Any], console: Console, *, handout: str) -> 
         table.add_column("Points", justify="right", no_wrap=True)
         table.add_column("Status", no_wrap=True)
         table.add_column("Feedback", overflow="fold", ratio=1)
+        waiting = waiting_on(result["criteria"])
         for c in result["criteria"]:
             label, colour = _STATUS[c["status"]]
             if c["status"] == "not_run":  # in a graded result: cannot be graded in this run
                 label = "NOT GRADABLE"
             undecided = c["status"] in _UNDECIDED
-            text = c["detail"] or c["feedback"] or ""
+            text = _row_text(c, waiting.get(c["id"]))
             if c["status"] == "awaiting_instructor":
                 text = f"Awaiting your instructor (demo or code review): {c['feedback']}"
             elif c.get("review"):

@@ -27,7 +27,7 @@ from grader.scoring import Score
 from grader.staging import StagedSubmission
 
 # 1.1: official_only criteria, public_checks; 1.2: override; 1.3: manual criteria (criterion
-# kind, status awaiting_instructor, review; score.awaiting_points)
+# kind, status awaiting_instructor, review; score.awaiting_points) and a criterion's after
 SCHEMA_VERSION = "1.3"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "result.schema.json"
 STATUSES = ("graded", "error", "timeout")
@@ -111,6 +111,7 @@ def build_result(
                 "feedback": c.feedback,
                 "detail": c.detail,
                 "see": c.criterion.see,
+                "after": list(c.criterion.after),
                 "tests": [
                     {
                         "id": t.nodeid,

@@ -19,6 +19,13 @@ only the grader reads. Format::
     checks = ["test_health.py::test_health_ok"]   # pytest node ids inside hidden/
     feedback = "GET /api/health/ must answer 200 with ..."   # shown when it fails
     see = "README.md#step-5"               # optional: where in the handout to look
+    after = ["settings-split"]             # optional: criteria this one builds on
+
+``after`` names the criteria whose work this one builds on, as the handout's steps do (lab07's
+pages exist only in version 2, so ``pagination`` is after ``versioning``). It changes no score:
+it orders the learner's next steps and lets renderers show a failure that waits on another
+failing criterion as one cause (:mod:`grader.nextsteps`). The ids must exist, and ``after``
+may not loop back to the criterion itself.
 
 A criterion passes only when every one of its checks passes (no partial credit inside a
 criterion: split it into two criteria instead, so the feedback stays specific).
@@ -78,6 +85,7 @@ class Criterion:
     kind: str = "pytest"
     requires: str | None = None  # "postgresql": not gradable on SQLite
     gate: Gate | None = None  # quality-gate kinds only (grader.executors.gates)
+    after: tuple[str, ...] = ()  # criteria this one builds on (ordering and feedback only)
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,7 @@ def _criterion(entry: Any, where: str) -> Criterion:
     if see is not None and not isinstance(see, str):
         raise RubricError(f"{where}: see must be a string")
     known = {"id", "title", "points", "outcome", "checks", "feedback", "see", "kind", "requires"}
+    known.add("after")
     unknown = set(entry) - known
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
@@ -180,6 +189,7 @@ def _criterion(entry: Any, where: str) -> Criterion:
         see=see,
         kind=kind,
         requires=requires,
+        after=_after(entry, where),
     )
 
 
@@ -192,7 +202,7 @@ def _gate_criterion(
     see = entry.get("see")
     if see is not None and not isinstance(see, str):
         raise RubricError(f"{where}: see must be a string")
-    common = {"id", "title", "points", "outcome", "feedback", "see", "kind"}
+    common = {"id", "title", "points", "outcome", "feedback", "see", "kind", "after"}
     unknown = set(entry) - common - GATE_KEYS[kind]
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
@@ -206,7 +216,40 @@ def _gate_criterion(
         see=see,
         kind=kind,
         gate=gate,
+        after=_after(entry, where),
     )
+
+
+def _after(entry: dict[str, Any], where: str) -> tuple[str, ...]:
+    """The ``after`` list's shape; whether its ids exist is checked once all are read."""
+    after = entry.get("after", [])
+    if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+        raise RubricError(f'{where}: after must be a list of criterion ids, like ["versioning"]')
+    if len(set(after)) != len(after):
+        raise RubricError(f"{where}: after names a criterion twice")
+    return tuple(after)
+
+
+def _check_after(criteria: tuple[Criterion, ...], where: str) -> None:
+    """Every ``after`` id names another criterion, and following them never comes back."""
+    ids = {c.id for c in criteria}
+    for c in criteria:
+        unknown = sorted(set(c.after) - ids)
+        if unknown:
+            raise RubricError(f"{where} (criterion {c.id!r}): after names no criterion {unknown}")
+    after = {c.id: c.after for c in criteria}
+    for start in after:  # depth-first from each criterion; rubrics are small
+        stack, seen = list(after[start]), set()
+        while stack:
+            current = stack.pop()
+            if current == start:
+                raise RubricError(
+                    f"{where} (criterion {start!r}): after leads back to {start!r}; "
+                    "a criterion cannot wait on itself"
+                )
+            if current not in seen:
+                seen.add(current)
+                stack.extend(after[current])
 
 
 def _manual_criterion(
@@ -221,7 +264,7 @@ def _manual_criterion(
             f"{where}: a kind = 'manual' criterion is scored by an instructor, so it names no "
             "checks; drop 'checks' or make it a pytest criterion"
         )
-    unknown = set(entry) - {"id", "title", "points", "outcome", "feedback", "see", "kind"}
+    unknown = set(entry) - {"id", "title", "points", "outcome", "feedback", "see", "kind", "after"}
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
     return Criterion(
@@ -233,6 +276,7 @@ def _manual_criterion(
         feedback=_require(entry, "feedback", str, where).strip(),
         see=see,
         kind=MANUAL,
+        after=_after(entry, where),
     )
 
 
@@ -254,6 +298,7 @@ def load_rubric(path: Path) -> Rubric:
         raise RubricError(f"{where}: duplicate criterion ids {duplicates}")
     if not criteria:
         raise RubricError(f"{where}: a rubric needs at least one criterion")
+    _check_after(criteria, where)
     timeout = data.get("timeout_seconds", 120)
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
         raise RubricError(f"{where}: timeout_seconds must be a positive integer")

@@ -129,6 +129,12 @@ def add_cohort_commands(sub: Any) -> None:
     )
     publish.add_argument("--min-learners", type=int, default=None)
     publish.add_argument(
+        "--site-url",
+        default=os.environ.get("SITE_URL"),
+        help="the course site, for handout links in feedback pages (env SITE_URL; default: "
+        "links into the course repository)",
+    )
+    publish.add_argument(
         "--allow-local",
         action="store_true",
         help="publish grades from local-mode grading too (a learner can tamper with those)",
@@ -216,6 +222,8 @@ def _cohort_override(args: argparse.Namespace) -> int:
     with gradebook:
         lab = _lab(root, args.lab)
         points = None if args.clear else args.points
+        if points is not None and args.reason.strip() and not gradebook.grade(args.learner, lab):
+            _record_no_submission(root, gradebook, args.learner, lab, points, _actor(args.actor))
         view = gradebook.override(args.learner, lab, points, args.reason, _actor(args.actor))
     if view.override_points is None:
         print(f"{args.learner} {lab}: override cleared; {view.points}/{view.max_points} stands.")
@@ -225,6 +233,30 @@ def _cohort_override(args: argparse.Namespace) -> int:
             f"{view.graded_points}); reason recorded in the audit."
         )
     return EXIT_PASSED
+
+
+def _record_no_submission(
+    root: Path, gradebook: Any, learner: str, lab: str, points: int, actor: str
+) -> None:
+    """A learner on the roster with no grade in ``lab``: record "no submission" (nothing graded,
+    nothing scored), so an override has a grade to sit on. A later submission is graded as usual
+    and supersedes it (the audit says so). Not on the roster: the gradebook refuses, naming it.
+    Points out of range are refused before anything is recorded."""
+    from grader.instructors.cohort.jobs import no_submission_result
+    from grader.instructors.gradebook.store import NO_SUBMISSION
+
+    result = no_submission_result(root, lab)
+    if not 0 <= points <= result["score"]["max_points"]:
+        raise UsageError(f"Points must be between 0 and {result['score']['max_points']}.")
+    gradebook.record_result(
+        learner_id=learner,
+        result=result,
+        submission_digest=NO_SUBMISSION,
+        checks_digest=NO_SUBMISSION,
+        source="no submission (recorded for an override)",
+        actor=actor,
+    )
+    print(f"{strip_control(learner)} {lab}: no submission; recorded as not graded.")
 
 
 def _cohort_review(args: argparse.Namespace) -> int:
@@ -255,11 +287,14 @@ def _cohort_status(args: argparse.Namespace) -> int:
     with gradebook:
         lab = _lab(root, args.lab)
         grades = gradebook.grades(lab)
+        learners = gradebook.learners()
+    graded = {g.learner.id for g in grades}
     table = Table(title=f"{lab}: current grades (private)")
-    for column in ("Learner", "Status", "Points", "Override", "Graded at (UTC)"):
-        table.add_column(column)
+    for column in ("Learner", "Status", "Points", "Override", "Graded at (UTC)", "Why"):
+        table.add_column(column, overflow="fold")
     for g in grades:
-        table.add_row(  # ids and reasons are text, never rich markup
+        why = g.document.get("message") if g.status != "graded" else None
+        table.add_row(  # ids, reasons and messages are text, never rich markup
             Text(strip_control(g.learner.id)),
             g.status,
             f"{g.points}/{g.max_points}"
@@ -268,8 +303,17 @@ def _cohort_status(args: argparse.Namespace) -> int:
             if g.override_points is not None
             else "",
             g.graded_at.strftime("%Y-%m-%d %H:%M"),
+            Text(strip_control(why or "")),
         )
+    missing = [learner for learner in learners if learner.id not in graded]
+    for learner in missing:  # on the roster, never graded in this lab
+        table.add_row(Text(strip_control(learner.id)), "no submission", "-", "", "", "")
     Console(highlight=False).print(table)
+    print(
+        f"{len(grades)} of {len(learners)} learner(s) on the roster have a grade in {lab}; "
+        f"{sum(g.status != 'graded' for g in grades)} could not be graded (Why), "
+        f"{len(missing)} submitted nothing."
+    )
     return EXIT_PASSED
 
 
@@ -318,6 +362,7 @@ def _cohort_publish(args: argparse.Namespace) -> int:
             site_page=args.site_page,
             min_learners=args.min_learners,
             allow_local=args.allow_local,
+            site_url=args.site_url,
         )
     for kind, path in written:
         print(f"{kind}: {path}")
@@ -339,6 +384,11 @@ def add_export_commands(sub: Any) -> None:
         command.add_argument("--out", type=Path, help="write here instead of standard output")
         if name == "feedback":
             command.add_argument("--format", choices=("md", "html"), default="md")
+            command.add_argument(
+                "--site-url",
+                default=os.environ.get("SITE_URL"),
+                help="the course site, for handout links (env SITE_URL)",
+            )
         if name == "gradescope":
             command.add_argument("--visibility", default="visible")
         command.set_defaults(handler=_export_result, export_kind=name)
@@ -390,7 +440,9 @@ def _export_result(args: argparse.Namespace) -> int:
     if kind == "feedback":
         from grader.instructors.exports.feedback import to_html, to_markdown
 
-        _emit(to_html(result) if args.format == "html" else to_markdown(result), args.out)
+        site = args.site_url
+        page = to_html(result, site_url=site) if args.format == "html" else None
+        _emit(page or to_markdown(result, site_url=site), args.out)
     elif kind == "junit":
         from grader.instructors.exports.junit import to_junit
 

@@ -8,7 +8,7 @@ import json
 import jsonschema
 import pytest
 
-from grader.result import SCHEMA_PATH, validate_result
+from grader.result import SCHEMA_PATH, SCHEMA_VERSION, validate_result
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def test_schema_is_valid_draft_2020_12():
 
 def test_a_real_result_validates(graded):
     validate_result(graded)
-    assert graded["schema_version"] == "1.3"
+    assert graded["schema_version"] == SCHEMA_VERSION == "1.3"
     assert graded["submission"]["digest"].startswith("sha256:")
     assert graded["score"]["awaiting_points"] == 0  # lab01 has no manual criterion
     assert {c["kind"] for c in graded["criteria"]} == {"pytest"}

@@ -91,6 +91,28 @@ def test_rubric_proven_on_postgres(lab):
     assert proof.results["solution"]["environment"]["database"] == "postgresql"
 
 
+@pytest.mark.xdist_group("proof-lab07-sqlite")
+def test_lab07_starter_shows_each_cause_once_and_starts_at_step_2(sqlite_proof):
+    """Issue 20: lab07's starter repeated "answered a JSON array" on 7 of 13 rows, gave advice
+    for the first failure only and sent the learner to step 3, which needs step 2."""
+    import io
+
+    from rich.console import Console
+
+    from grader.render import next_step, render_result
+
+    result = sqlite_proof("lab07").results["starter"]
+    buffer = io.StringIO()
+    render_result(result, Console(file=buffer, width=400), handout="labs/lab07/README.md")
+    shown = buffer.getvalue()
+    assert shown.count("answered a JSON array") <= 1
+    failed = [c for c in result["criteria"] if c["status"] == "failed"]
+    waiting = shown.count("Waits on step 2")
+    assert waiting >= 6  # pagination and the list criteria after it
+    assert shown.count("What to do:") == len(failed) - waiting  # every other failure: advice
+    assert "step-2-versions-in-the-accept-header" in next_step(result, "labs/lab07/README.md")
+
+
 @pytest.mark.xdist_group("proof-lab01-sqlite")
 def test_mutant_feedback_names_the_problem(sqlite_proof):
     """A mutant's failing criterion carries the rubric's advice and what the check observed."""

@@ -156,10 +156,21 @@ def test_roster_reads_a_spreadsheet_export(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_semicolon_or_tab_roster_is_read(tmp_path: Path, delimiter: str) -> None:
+    """Issue 20: a semicolon-separated roster got "missing: learner_id, name, email"."""
+    roster = tmp_path / "roster.csv"
+    rows = [["learner_id", "name", "email"], ["ann", "Archer, Ann", "ann@example.org"]]
+    roster.write_text("\n".join(delimiter.join(r) for r in rows) + "\n", encoding="utf-8")
+    assert [(x.id, x.name) for x in load_roster(roster)] == [("ann", "Archer, Ann")]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("learner_id,name\nann,Ann\n", "missing: email"),
+        ("learner_id;name,email\nann;Ann,a@x\n", "also has commas|also has semicolons"),
+        ("id;full name\nann;Ann\n", "separated by semicolons"),
         ("learner_id,name,email,shoe_size\nann,A,a@x,9\n", "unknown column"),
         ("learner_id,name,email\nann,A,a@x\nann,B,b@x\n", "appears twice"),
         ("learner_id,name,email\n../ann,A,a@x\n", "letters, digits"),

@@ -197,6 +197,54 @@ def test_override_is_audited_and_validated(cohort: Cohort, tmp_path: Path) -> No
     assert "prof-lee override.set ben lab01 points 0 -> 30" in audit.stdout
 
 
+def test_status_lists_every_learner_and_why_a_grading_failed(cohort: Cohort) -> None:
+    """Issue 20: status left out hal (no submission) and hid why gus's grading errored."""
+    done = grader_cli(
+        "cohort", "status", "--lab", "lab01", "--gradebook", str(cohort.gradebook),
+        env={"COLUMNS": "400"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if "│" in line}
+    assert "no submission" in rows["hal"]
+    assert "error" in rows["gus"]
+    assert "unsafe path" in rows["gus"]
+    assert "unsafe path" not in rows["ada"]
+    assert (
+        "7 of 8 learner(s) on the roster have a grade in lab01; 1 could not be graded (Why), "
+        "1 submitted nothing." in done.stdout
+    )
+
+
+def test_an_override_for_a_learner_with_no_submission(cohort: Cohort, tmp_path: Path) -> None:
+    """Issue 20: hal handed work in another way; an override must be possible and audited,
+    a refused one records nothing, and a learner not on the roster is still refused."""
+    gradebook = _copy_gradebook(cohort, tmp_path / "nosub.sqlite3")
+    common = ["--gradebook", str(gradebook), "--actor", "prof-lee"]
+    refused = grader_cli(
+        "cohort", "override", "hal", "lab01", "--points", "101", "--reason", "x", *common
+    )
+    assert refused.returncode == 2
+    assert "between 0 and 100" in refused.stderr
+    with _open(gradebook) as book:
+        assert book.grade("hal", "lab01") is None  # nothing recorded by a refused override
+    done = grader_cli(
+        "cohort", "override", "hal", "lab01", "--points", "70", "--reason", "emailed", *common
+    )
+    assert done.returncode == 0, done.stderr
+    assert "hal lab01: no submission; recorded as not graded." in done.stdout
+    with _open(gradebook) as book:
+        hal = book.grade("hal", "lab01")
+        actions = [e.action for e in book.audit("hal", "lab01")]
+    assert (hal.status, hal.points, hal.graded_points) == ("error", 70, 0)
+    assert "No submission was received" in hal.document["message"]
+    assert actions == ["grade.recorded", "override.set"]
+    stranger = grader_cli(
+        "cohort", "override", "nobody", "lab01", "--points", "1", "--reason", "x", *common
+    )
+    assert stranger.returncode == 2
+    assert "not on the roster" in stranger.stderr
+
+
 def test_a_changed_rubric_or_check_regrades_that_lab(
     tmp_path: Path, lab01_variants: dict[str, Path]
 ) -> None:

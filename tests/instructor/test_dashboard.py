@@ -267,6 +267,11 @@ def test_stuck_learners_are_found_by_each_rule_and_only_them(cohort_url: str) ->
         # attempt scored no better, so its last progress is the first attempt's grading.
         "rg-vantablack": [("no-progress", None, ())],
     }
+    # Issue 20: the reason names the criterion by its title, as every page does, not its id.
+    assert stuck["tm-kelderwick"].reasons[0].text == (
+        "lab01: “The health check notices a database outage” failed in each of the last 3 "
+        "attempts"
+    )
     assert stuck["qa-farrowmere"].last_progress == ago(days=3)
     assert stuck["qa-farrowmere"].reasons[0].text == "no progress for 3 days"
     assert stuck["nv-zoltarian"].last_progress == ENROLLED  # never scored: since joining
@@ -332,10 +337,53 @@ def test_private_page_names_learners_and_marks_what_to_revisit(
         assert f'data-learner="{learner_id}"' in page
         assert name in page
     assert page.count('<svg role="img" class="chart"') == 6
-    # Met by fewer than 60%: lab01's health-degraded (5 of 10) and lab02's admin (2 of 4).
+    # Met by fewer than 60% and standing out: lab01's health-degraded (5 of 10; of the three
+    # who failed it before, one fixed it) and lab02's admin (2 of 4).
     assert page.count('<tr class="revisit">') == 2
+    # Issue 20: who fails a criterion, by name (private build only).
+    who = re.search(r'<td class="who" data-criterion="lab01/health-degraded">([^<]*)</td>', page)
+    assert who is not None
+    assert sorted(who.group(1).split(", ")) == sorted(
+        ROSTER[i]
+        for i in ("qa-farrowmere", "tm-kelderwick", "rg-vantablack", "sl-amadi", "kb-brennagh")
+    )
     assert "<script" not in page  # charts are static SVG: nothing runs
     assert re.findall(r"(?:src|href)=\"(?:https?:)?//", page) == []  # nothing from a network
+
+
+def test_revisit_singles_out_a_criterion_only_when_it_stands_out() -> None:
+    """Issue 20: 14 of 15 criteria were flagged in a small cohort where everything was low.
+    The flag is relative to the lab's other criteria and to the criterion's history."""
+    from grader.instructors.dashboard.analysis import CriterionRate
+
+    def rate(passed: int, median: float, failed_before: int = 0, fixed: int = 0) -> bool:
+        return CriterionRate(
+            "lab01", "c", "C", 1, 10, graded=10, passed=passed, lab_median=median,
+            failed_before=failed_before, fixed_since=fixed,
+        ).revisit(0.6)  # fmt: skip
+
+    assert rate(1, median=0.1) is False  # low, but so is every criterion: nothing stands out
+    assert rate(1, median=0.8) is True  # far below the others
+    assert rate(5, median=0.6) is False  # below 60%, yet only 10 points under the median
+    assert rate(1, median=0.8, failed_before=4, fixed=2) is False  # resubmitting fixes it
+    assert rate(1, median=0.8, failed_before=4, fixed=1) is True  # ... or does not
+
+
+def test_revisit_flags_nothing_in_a_cohort_where_everything_is_low(tmp_path: Path) -> None:
+    from grader.instructors.dashboard.analysis import criterion_rates
+
+    url = gradebook_url(str(tmp_path / "low.sqlite3"), ROOT)
+    every = [c.id for c in load_rubric(ROOT / "labs" / "lab01" / "rubric.toml").criteria]
+    learners = list(ROSTER)[: len(every)]
+    with Gradebook.open(url) as gradebook:
+        gradebook.sync_roster([LearnerInfo(i, ROSTER[i], email(i)) for i in learners], "test")
+        for n, learner in enumerate(learners):  # learner n meets criterion n only
+            record(gradebook, learner, "lab01", every[:n] + every[n + 1 :], ago(hours=2), "a")
+        data = load_cohort(gradebook)
+    rates = criterion_rates(data, "lab01")
+    assert [r.passed for r in rates] == [1] * len(every)
+    assert all(r.pass_rate is not None and r.pass_rate < 0.6 for r in rates)  # the old rule: all
+    assert [r.id for r in rates if r.revisit(0.6)] == []  # nothing stands out: nothing marked
 
 
 def test_public_build_holds_no_learner_name_id_or_email(builds: dict[str, DashboardBuild]) -> None:

@@ -40,7 +40,35 @@ def test_feedback_markdown_and_html_escape_what_checks_observed() -> None:
     assert "**Score:** 90/100 (set by your instructor; the grader gave 60/100)" in md
     assert md.count("### ") == 2  # the two failing criteria, each with advice
     assert "<code>python manage.py startapp</code>" not in page  # a passed criterion: no advice
-    assert "<code>" in page  # rubric code spans kept as code
+    apps = to_html(make_result(["local-apps"]))
+    assert "<code>python manage.py startapp</code>" in apps  # rubric code spans kept as code
+
+
+def test_feedback_links_the_handout_step_and_hides_the_grader_work_folder() -> None:
+    """Issue 20: "See the handout: README.md#step-2…" was text, and a detail quoted
+    /tmp/grader-lab04-…; the link must work in both formats and no work folder may show."""
+    detail = (
+        "File /tmp/grader-lab01-k3j_9xq2/submission/api/views.py, line 3; cwd "
+        "/var/tmp/grader-lab01-k3j_9xq2/submission; log /tmp/grader-lab01-k3j_9xq2/run.log"
+    )
+    result = make_result(["health-ok"], detail=detail)
+    see = next(c["see"] for c in result["criteria"] if c["id"] == "health-ok")
+    anchor = see.partition("#")[2]
+    step = anchor.split("-")[1]
+    site_url = "https://org.github.io/blogcraft/"
+    for site, href in (
+        (site_url, f"{site_url}labs/lab01/#{anchor}"),
+        (None, f"labs/lab01/README.md#{anchor}"),
+    ):
+        md = to_markdown(result, site_url=site)
+        rendered = markdown.markdown(md, extensions=["tables", "fenced_code"])
+        page = to_html(result, site_url=site)
+        for html in (rendered, page):
+            assert f'<a href="{href}">Step {step} of the lab01 handout</a>' in html
+            assert "grader-lab01-" not in html
+            assert "api/views.py, line 3; cwd your project folder" in html
+            assert "log &lt;grader work folder&gt;/run.log" in html
+        assert "See the handout:" not in md
 
 
 def test_feedback_for_a_submission_that_could_not_be_graded() -> None:
@@ -160,8 +188,56 @@ def test_the_classroom_workflow_is_what_classroom_requires() -> None:
     assert steps[1]["with"]["repository"] == "example-org/blogcraft-course"
     assert steps[1]["with"]["token"] == "${{ secrets.COURSE_TOKEN }}"
     grade = steps[-1]["run"]
-    assert 'grade lab01 --submission "../submission/labs/lab01/starter"' in grade
+    assert 'grade lab01 --submission "$project"' in grade
     assert "export classroom ../result.json" in grade
+    assert "labs/lab01/starter" in grade  # a copy of the whole course: its workspace
+    chosen = yaml.safe_load(workflow("lab01", "o/r", "app/"))
+    assert "project=../submission/app\n" in chosen["jobs"]["run-autograding-tests"]["steps"][-1][
+        "run"
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["root", "course-copy"])
+def test_the_classroom_workflow_grades_either_repository_layout(
+    tmp_path: Path, lab01_solution: Path, layout: str
+) -> None:
+    """Issue 20: the workflow graded ../submission/labs/lab01/starter only, so a template
+    repository with manage.py at its root did not grade. Run its grading script as the runner
+    would (course checked out beside the submission) for both layouts."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    submission = tmp_path / "submission"
+    project = submission if layout == "root" else submission / "labs" / "lab01" / "starter"
+    shutil.copytree(lab01_solution, project)
+    step = yaml.safe_load(workflow("lab01", "o/r"))["jobs"]["run-autograding-tests"]["steps"][-1]
+    # The runner's ../ is the folder holding both checkouts; here the course is this checkout,
+    # so the script's ../ becomes tmp_path (a symlinked course would resolve ../ physically).
+    script = step["run"].replace("../", f"{tmp_path}/")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.pop("GITHUB_OUTPUT", None)
+    done = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert "::notice title=Autograding complete::Points 100/100" in done.stdout, done.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert Path(result["submission"]["path"]).resolve() == project.resolve()
+
+
+def test_the_classroom_result_names_no_hidden_check() -> None:
+    """Issue 20: test_code listed the hidden checks' node ids (test_x.py::test_y)."""
+    result = make_result(["health-ok"])
+    hidden = {t["id"] for c in result["criteria"] for t in c["tests"]}
+    assert hidden
+    text = json.dumps(to_exercism_v3(result))
+    assert not [node for node in hidden if node in text or node.split("::")[-1] in text]
+    assert "rubric criterion health-ok" in text
 
 
 def test_export_refuses_a_file_that_is_not_a_result(tmp_path: Path) -> None:
@@ -188,8 +264,7 @@ def test_an_override_shows_in_the_published_result_and_in_junit() -> None:
     assert document["override"] == {"points": 95, "graded_points": 80, "reason": "r", "by": None}
     assert result["score"]["points"] == 80  # the gradebook's own document is left as it was
     props = {
-        p.get("name"): p.get("value")
-        for p in ET.fromstring(to_junit(document)).iter("property")
+        p.get("name"): p.get("value") for p in ET.fromstring(to_junit(document)).iter("property")
     }
     assert props["score"] == "95/100"
     assert props["override_graded_points"] == "80"

@@ -19,14 +19,17 @@ import pytest
 
 from grader.course.release.build import (
     EDITION_FILE,
+    LATER,
     WITHHELD,
     ReleaseError,
     build_edition,
+    parse_labs,
     prune_nav,
     withhold_solutions,
 )
 from grader.course.release.notebooks import strip_notebook
 from grader.course.release.scan import collect_secrets, scan_edition
+from grader.errors import UsageError
 from grader.result import validate_result
 from tests.instructor.conftest import LAB01, grader_cli
 from tests.support import ROOT
@@ -501,3 +504,88 @@ def test_strip_notebook_keeps_what_nbgrader_released() -> None:
     assert second.startswith("def q2():\n")
     assert "answer" not in second
     assert "raise NotImplementedError()" in second
+
+
+# -- per-lab releases (issue 20) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def first_labs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An edition releasing lab01 and lab02 only, built without its own scan (as above)."""
+    dest = tmp_path_factory.mktemp("release-labs") / "learners"
+    build_edition(ROOT, dest, include_untracked=True, scan=False, labs=("lab01", "lab02"))
+    return dest
+
+
+def test_parse_labs_reads_ranges_lists_and_numbers() -> None:
+    known = ["lab01", "lab02", "lab03", "lab04"]
+    assert parse_labs("lab01..lab03", known) == ("lab01", "lab02", "lab03")
+    assert parse_labs("1..2,4", known) == ("lab01", "lab02", "lab04")
+    assert parse_labs("lab03", known) == ("lab03",)
+    for bad, message in (("lab09", "No lab 'lab09'"), ("lab03..lab01", "comes after")):
+        with pytest.raises(UsageError, match=message):
+            parse_labs(bad, known)
+
+
+def test_a_per_lab_release_holds_only_its_labs(first_labs: Path) -> None:
+    """Issue 20: a release of every lab at once handed out lab01's answers in lab02's starter
+    (and lab02's in lab03's), and templates/settings/*.py are the settings answers."""
+    labs = sorted(p.name for p in (first_labs / "labs").iterdir() if p.is_dir())
+    assert labs == ["lab01", "lab02"]
+    assert not (first_labs / "docs" / "days" / "day03.md").exists()
+    assert (first_labs / "docs" / "days" / "day02.md").is_file()
+    assert not (first_labs / "templates" / "settings").exists()
+    assert LATER in (first_labs / "resources.md").read_text(encoding="utf-8")
+    assert "labs/lab03/README.md" not in (first_labs / "mkdocs.yml").read_text()
+    info = json.loads((first_labs / EDITION_FILE).read_text())
+    assert info["labs"] == ["lab01", "lab02"]
+    assert scan_edition(first_labs, ROOT, ("lab01", "lab02")) == []
+
+
+def test_the_scan_knows_what_a_lab_not_released_yet_answers(
+    first_labs: Path, tmp_path: Path
+) -> None:
+    """A file answering a later lab is a leak in an edition that does not release that lab,
+    though the full edition (where a later starter gives it away) may hold it."""
+    planted = tmp_path / "planted"
+    shutil.copytree(first_labs, planted)
+    lab03 = ROOT / "labs" / "lab03" / "starter"  # lab03's starter: lab02's answers in
+    answers = sorted(p for p in lab03.rglob("*.py") if "tests" not in p.parts)
+    for path in answers:
+        target = planted / "docs" / "copied" / path.relative_to(lab03)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    shutil.copytree(ROOT / "templates" / "settings", planted / "templates" / "settings")
+    found = {leak.path for leak in scan_edition(planted, ROOT, ("lab01", "lab02"))}
+    assert any(p.startswith("docs/copied/") for p in found)
+    assert any(p.startswith("templates/settings/") for p in found)
+    # Releasing every lab, lab03's starter is given: the same copies are no leak of an answer.
+    everything = {leak.path for leak in scan_edition(planted, ROOT)}
+    assert not any(p.startswith("docs/copied/") for p in everything)
+
+
+@pytest.mark.slow
+def test_the_next_lab_is_added_to_an_existing_edition(tmp_path: Path) -> None:
+    dest = tmp_path / "edition"
+    first = grader_cli("release", "--include-untracked", "--labs", "lab01", str(dest))
+    assert first.returncode == 0, first.stderr
+    (dest / ".git").mkdir()  # the edition's own repository, which an update keeps
+    (dest / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    again = grader_cli("release", "--include-untracked", "--labs", "1..2", str(dest))
+    assert again.returncode == 2
+    assert "--update" in again.stderr
+    added = grader_cli(
+        "release", "--include-untracked", "--labs", "lab01..lab02", "--update", str(dest)
+    )
+    assert added.returncode == 0, added.stderr
+    assert "(lab01, lab02)" in added.stdout
+    assert (dest / "labs" / "lab02" / "README.md").is_file()
+    assert (dest / ".git" / "HEAD").is_file()
+    assert json.loads((dest / EDITION_FILE).read_text())["labs"] == ["lab01", "lab02"]
+    stranger = tmp_path / "other"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine\n")
+    refused = grader_cli("release", "--labs", "lab01", "--update", str(stranger))
+    assert refused.returncode == 2
+    assert "not a learners' edition" in refused.stderr
+    assert (stranger / "notes.txt").is_file()

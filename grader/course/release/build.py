@@ -20,7 +20,19 @@ Contract of :func:`build_edition`:
 7. The leak scan (:mod:`grader.course.release.scan`) runs on the result; any leak raises
    :class:`ReleaseError` listing them (the folder is left for inspection).
 
-``DEST`` must be absent or an empty folder: a release never merges into an old one.
+``DEST`` must be absent or an empty folder: a release never merges into an old one. With
+``update=True`` it may instead be an edition built before (it has ``EDITION.json``): everything
+in it but ``.git`` is replaced, so the next lab is added to an edition's repository by building
+it again with one more lab (``release --labs lab01..lab04 --update DEST``) and committing.
+
+Per-lab releases (``labs``, like nbgrader releasing one assignment at a time): only the labs
+named are published. The others' folders and day pages are left out
+(:func:`grader.course.release.manifest.unreleased_rules`), and so are files that answer a lab
+whose answers no released starter holds yet (``RELEASED_WITH``: ``templates/settings/`` holds
+the settings at the end of the track, lab01's answer included, and is published only with every
+lab). The leak scan counts only the released labs'
+starters and handouts as given, so "no answer of a lab not yet released" is checked, not
+assumed. ``EDITION.json`` lists the labs released.
 """
 
 from __future__ import annotations
@@ -30,11 +42,11 @@ import posixpath
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.course.release.manifest import EXCLUDED, exclusion
+from grader.course.release.manifest import EXCLUDED, exclusion, lab_ids, unreleased_rules
 from grader.course.release.notebooks import strip_notebook
 from grader.course.release.scan import LAB_SOLUTION_INCLUDE, Leak, scan_edition
 from grader.errors import GraderError, UsageError
@@ -42,6 +54,7 @@ from grader.executors.selfcheck import PUBLIC_DIR, TESTS_DIR
 
 EDITION_FILE = "EDITION.json"
 WITHHELD = "The worked solution is in the instructors' edition."
+LATER = "(This file is published with a later lab of the course.)"
 
 
 class ReleaseError(GraderError):
@@ -176,18 +189,24 @@ def _snippet_lines(text: str, ranges: str) -> list[str] | None:
     return chosen
 
 
-def inline_snippets(markdown: str, root: Path, excluded: set[str]) -> str:
+def inline_snippets(
+    markdown: str, root: Path, excluded: set[str], later: frozenset[str] = frozenset()
+) -> str:
     """Replace each ``--8<-- "path[:ranges]"`` include whose file is ``excluded`` from the edition
     by the lines it shows, indented like the include line (as pymdownx.snippets would render).
 
     The learners' site then shows exactly what the instructors' site shows, from files the
-    edition does not have; and the leak scan sees that text like any other.
+    edition does not have; and the leak scan sees that text like any other. A file in ``later``
+    (left out until a later lab is released) is not shown: its include becomes :data:`LATER`.
     """
     out: list[str] = []
     for line in markdown.splitlines(keepends=True):
         m = _SNIPPET.match(line.rstrip("\n"))
         if m is not None:
             path, _, ranges = m.group("spec").partition(":")
+            if path in later:
+                out.append(f"{m.group('indent')}{LATER}\n")
+                continue
             if path in excluded and (root / path).is_file():
                 chosen = _snippet_lines((root / path).read_text(encoding="utf-8"), ranges)
                 if chosen is not None:
@@ -238,24 +257,77 @@ def _copy(src: Path, dst: Path) -> None:
     shutil.copy2(src, dst)
 
 
-def build_edition(
-    root: Path, dest: Path, *, scan: bool = True, include_untracked: bool = False
-) -> Edition:
-    """Build the learners' edition of the repository at ``root`` into ``dest`` (see module doc)."""
-    dest = dest.resolve()
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError(f"{dest} must be an empty folder or not exist.")
+def parse_labs(spec: str, known: Sequence[str]) -> tuple[str, ...]:
+    """``lab01..lab03``, ``lab01,lab02`` or ``lab02`` (numbers work too: ``1..3``) as lab ids in
+    teaching order; UsageError naming the labs there are for anything else."""
+
+    def one(word: str) -> str:
+        word = word.strip()
+        lab = f"lab{int(word):02d}" if word.isdigit() else word
+        if lab not in known:
+            raise UsageError(f"No lab {word!r} to release; the labs are {', '.join(known)}.")
+        return lab
+
+    chosen: set[str] = set()
+    for part in spec.split(","):
+        first, dots, last = part.partition("..")
+        if dots:
+            start, end = known.index(one(first)), known.index(one(last))
+            if start > end:
+                raise UsageError(f"{part!r}: the first lab comes after the last.")
+            chosen.update(known[start : end + 1])
+        else:
+            chosen.add(one(first))
+    return tuple(lab for lab in known if lab in chosen)
+
+
+def _prepare_dest(dest: Path, root: Path, update: bool) -> None:
     if dest == root.resolve() or dest in root.resolve().parents:
         raise UsageError(f"{dest} holds the repository itself; give a new folder.")
+    if not dest.exists() or (dest.is_dir() and not any(dest.iterdir())):
+        return
+    if not update:
+        raise UsageError(
+            f"{dest} must be an empty folder or not exist (to add labs to the edition built "
+            "there, give --update)."
+        )
+    if not is_learners_edition(dest):
+        raise UsageError(f"{dest} is not a learners' edition ({EDITION_FILE} is missing).")
+    for child in dest.iterdir():  # everything the last build wrote; the edition's git stays
+        if child.name == ".git":
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def build_edition(
+    root: Path,
+    dest: Path,
+    *,
+    scan: bool = True,
+    include_untracked: bool = False,
+    labs: Sequence[str] | None = None,
+    update: bool = False,
+) -> Edition:
+    """Build the learners' edition of the repository at ``root`` into ``dest`` (see module doc),
+    releasing ``labs`` (None: every lab)."""
+    dest = dest.resolve()
+    _prepare_dest(dest, root, update)
+    rules = EXCLUDED + (unreleased_rules(root, labs) if labs is not None else ())
     tracked = tracked_files(root, include_untracked=include_untracked)
     files: list[str] = []
     excluded: list[str] = []
     notebooks: list[str] = []
     dest.mkdir(parents=True, exist_ok=True)
+    later: set[str] = set()  # left out until a later lab is released
     for rel in tracked:
         src = root / rel
-        if exclusion(rel, EXCLUDED) is not None:
+        if exclusion(rel, rules) is not None:
             excluded.append(rel)
+            if exclusion(rel, EXCLUDED) is None:
+                later.add(rel)
             continue
         if not src.is_file() or src.is_symlink():
             continue  # deleted in the work tree, or a symlink that could point anywhere
@@ -289,7 +361,7 @@ def build_edition(
         if rel.endswith(".md"):
             page = dest / rel
             text = page.read_text(encoding="utf-8")
-            shown = inline_snippets(withhold_solutions(text), root, gone_paths)
+            shown = inline_snippets(withhold_solutions(text), root, gone_paths, frozenset(later))
             unlinked = unlink_excluded(shown, rel, gone_paths)
             if unlinked != text:
                 page.write_text(unlinked, encoding="utf-8")
@@ -303,9 +375,10 @@ def build_edition(
             return was and not now
 
         mkdocs.write_text(prune_nav(mkdocs.read_text(encoding="utf-8"), gone), encoding="utf-8")
-    info = {"edition": "learners", "source_commit": _source_commit(root)}
+    released = list(labs) if labs is not None else lab_ids(root)
+    info = {"edition": "learners", "source_commit": _source_commit(root), "labs": released}
     (dest / EDITION_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    leaks = tuple(scan_edition(dest, root)) if scan else ()
+    leaks = tuple(scan_edition(dest, root, labs)) if scan else ()
     edition = Edition(
         dest=dest,
         files=tuple(sorted(tracked_set)),

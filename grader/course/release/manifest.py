@@ -9,8 +9,11 @@ otherwise: add the rule here, with the reason a reviewer needs.
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,54 @@ EXCLUDED: tuple[Rule, ...] = (
         "settings), so it would answer them; hand it out when the capstone starts",
     ),
 )
+
+
+# Files that give away labs' answers, published once the edition releases the lab whose starter
+# holds those answers anyway (lab N's starter is lab N-1's solution); None: only when the edition
+# releases every lab. Until then they are left out, and the leak scan would catch them if not.
+RELEASED_WITH: tuple[tuple[str, str | None, str], ...] = (
+    (
+        "templates/settings/**",
+        None,
+        "the blog API's settings at the end of the track: answers of every lab, lab01's first",
+    ),
+    (
+        "templates/logging/**",
+        None,
+        "day 10's observability module, with code of lab07's answer (api/versioning.py)",
+    ),
+)
+
+
+def lab_ids(root: Path) -> list[str]:
+    """The course's labs in teaching order: those of ``solutions/labs.toml`` that have a
+    ``labs/<lab>/`` folder, else every ``labs/*/rubric.toml`` folder sorted by name."""
+    labs_toml = root / "solutions" / "labs.toml"
+    order: list[str] = []
+    if labs_toml.is_file():
+        order = [str(x) for x in tomllib.loads(labs_toml.read_text(encoding="utf-8"))["labs"]]
+    present = sorted(p.parent.name for p in root.glob("labs/*/rubric.toml"))
+    return [lab for lab in order if lab in present] + [lab for lab in present if lab not in order]
+
+
+def unreleased_rules(root: Path, labs: Collection[str]) -> tuple[Rule, ...]:
+    """Rules leaving out what an edition releasing only ``labs`` must not have: the folders of
+    the other labs, their day pages (``docs/days/dayNN.md`` of labNN), and RELEASED_WITH files
+    whose lab is not released."""
+    rules: list[Rule] = []
+    for lab in lab_ids(root):
+        if lab in labs:
+            continue
+        rules.append(Rule(f"labs/{lab}/**", f"{lab} is not released in this edition"))
+        if lab.startswith("lab") and lab[3:].isdigit():
+            day = f"docs/days/day{lab[3:]}.md"
+            rules.append(Rule(day, f"the day page of {lab}, which is not released"))
+    every = set(lab_ids(root)) <= set(labs)
+    for pattern, with_lab, reason in RELEASED_WITH:
+        if not (every if with_lab is None else with_lab in labs):
+            when = "once every lab is released" if with_lab is None else f"with {with_lab}"
+            rules.append(Rule(pattern, f"{reason}; published {when}"))
+    return tuple(rules)
 
 
 @cache

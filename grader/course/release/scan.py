@@ -44,12 +44,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course.labgen.markers import comment_text
-from grader.course.release.manifest import EXCLUDED, exclusion, matches
+from grader.course.release.manifest import EXCLUDED, exclusion, matches, unreleased_rules
 from grader.course.release.notebooks import CODE_STUB, MARKDOWN_STUB, holds_stub, is_answer_cell
 
 # Lab markers (docs/authors/lab-markers.md) and nbgrader's region markers. The patterns use \s+
@@ -148,17 +148,25 @@ def _reference_solution(root: Path) -> dict[str, bytes]:
     return {f"solutions/{rel}": out.data for rel, out in tree.items()}
 
 
-def collect_secrets(root: Path) -> Secrets:
-    """Secret lines and files of the instructors' repository at ``root``."""
+def collect_secrets(root: Path, labs: Collection[str] | None = None) -> Secrets:
+    """Secret lines and files of the instructors' repository at ``root``.
+
+    ``labs``: the labs an edition releases (None: all). Only their starters and handouts count
+    as given, so an answer that only a later lab's starter holds (lab01's settings are in
+    lab02's starter) is secret until that lab is released.
+    """
     given: set[str] = set()
     given_files: set[str] = set()
     for starter in sorted((root / "labs").glob("*/starter")):
+        if labs is not None and starter.parent.name not in labs:
+            continue
         for path in _files(starter):
             data = path.read_bytes()
             given_files.add(_digest(data))
             given.update(d for raw in (_text(path) or "").splitlines() if (d := distinctive(raw)))
     for handout in sorted((root / "labs").glob("*/README.md")):
-        given |= handout_given(handout.read_text(encoding="utf-8"))
+        if labs is None or handout.parent.name in labs:
+            given |= handout_given(handout.read_text(encoding="utf-8"))
     sources: list[tuple[str, str, bytes]] = [
         ("hidden", path.relative_to(root).as_posix(), path.read_bytes())
         for hidden in sorted((root / "labs").glob("*/hidden"))
@@ -227,13 +235,17 @@ def _notebook_leaks(rel: str, data: bytes) -> list[Leak]:
     return leaks
 
 
-def scan_edition(edition: Path, source_root: Path) -> list[Leak]:
-    """Every leak in the learners' edition at ``edition`` built from ``source_root``."""
-    secrets = collect_secrets(source_root)
+def scan_edition(
+    edition: Path, source_root: Path, labs: Collection[str] | None = None
+) -> list[Leak]:
+    """Every leak in the learners' edition at ``edition`` built from ``source_root``, releasing
+    ``labs`` (None: every lab). Answers of a lab not released yet count as secret."""
+    secrets = collect_secrets(source_root, labs)
+    rules = EXCLUDED + (unreleased_rules(source_root, labs) if labs is not None else ())
     leaks: list[Leak] = []
     for path in _files(edition):
         rel = path.relative_to(edition).as_posix()
-        rule = exclusion(rel, EXCLUDED)
+        rule = exclusion(rel, rules)
         if rule is not None:
             leaks.append(Leak(rel, 0, "excluded-path", f"{rule.pattern}: {rule.reason}"))
         data = path.read_bytes()

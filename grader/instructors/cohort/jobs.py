@@ -99,6 +99,30 @@ def error_result(job: GradeJob, message: str) -> dict[str, Any]:
     )
 
 
+def no_submission_result(course_root: Path, lab: str) -> dict[str, Any]:
+    """The result document recorded for a learner who submitted nothing, so that an instructor
+    can override their grade (work handed in another way, an agreed exemption). Status
+    ``error``: no criterion was checked and none scored; the override is what counts."""
+    rubric = load_rubric(course_root / "labs" / lab / "rubric.toml")
+    return build_result(
+        rubric=rubric,
+        score=unscored(rubric),
+        outcome=Outcome(
+            "error",
+            "No submission was received for this lab, so nothing was graded; the grade is an "
+            "instructor's override.",
+            "stage",
+        ),
+        submission=Path("(no submission)"),
+        staged=None,
+        database="sqlite",
+        mode="local",
+        timings={"total": 0.0},
+        started_at=utc_now(),
+        reported_checks=0,
+    )
+
+
 def grade_job(job: GradeJob) -> dict[str, Any]:
     """Grade ``job``'s submission and return its result document (schema-valid).
 

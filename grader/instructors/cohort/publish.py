@@ -30,6 +30,7 @@ from grader.instructors.exports.junit import to_junit
 from grader.instructors.exports.published import identical_submissions, published_document
 from grader.instructors.exports.text import csv_cell
 from grader.instructors.gradebook import Gradebook, GradeView
+from grader.instructors.gradebook.store import NO_SUBMISSION
 
 
 def _write(path: Path, text: str) -> Path:
@@ -48,13 +49,19 @@ def publish_lab(
     site_page: Path | None = None,
     min_learners: int | None = None,
     allow_local: bool = False,
+    site_url: str | None = None,
 ) -> list[tuple[str, Path]]:
     """Write every export of ``lab`` under ``out``; return ``(kind, path)`` for each summary.
+    Feedback pages link each criterion's handout step to ``site_url`` (the course site) if given.
 
     Raises :class:`~grader.errors.UsageError`, writing nothing, when a current grade of ``lab``
     was not graded in official mode and ``allow_local`` is False (see module doc)."""
     grades = gradebook.grades(lab)
-    local = sorted(g.learner.id for g in grades if g.document.get("mode") != "official")
+    local = sorted(
+        g.learner.id
+        for g in grades  # "no submission" ran no learner code: its override is the grade
+        if g.document.get("mode") != "official" and g.submission_digest != NO_SUBMISSION
+    )
     if local and not allow_local:
         shown = ", ".join(local[:5]) + (f" and {len(local) - 5} more" if len(local) > 5 else "")
         raise UsageError(
@@ -72,11 +79,11 @@ def publish_lab(
         name = f"{g.learner.name} ({g.learner.id})"
         _write(
             out / "feedback" / f"{g.learner.id}.md",
-            to_markdown(g.document, learner=name, override=override),
+            to_markdown(g.document, learner=name, override=override, site_url=site_url),
         )
         _write(
             out / "feedback" / f"{g.learner.id}.html",
-            to_html(g.document, learner=name, override=override),
+            to_html(g.document, learner=name, override=override, site_url=site_url),
         )
         document = published_document(g)
         _write(out / "junit" / f"{g.learner.id}.xml", to_junit(document))

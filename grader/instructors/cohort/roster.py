@@ -15,8 +15,10 @@ column             required  meaning
 ``canvas_user_id`` no        Canvas's numeric user id (Canvas ``ID``)
 =================  ========  ==============================================================
 
-The file may start with a UTF-8 byte-order mark (spreadsheets save one). Every problem is reported
-as :class:`~grader.errors.UsageError` naming the file and row.
+The file may start with a UTF-8 byte-order mark (spreadsheets save one). Spreadsheets in many
+locales save "CSV" with semicolons (or tabs): the delimiter is read from the header row with
+:class:`csv.Sniffer`, and a header that still lacks columns says which delimiter it saw. Every
+problem is reported as :class:`~grader.errors.UsageError` naming the file and row.
 """
 
 from __future__ import annotations
@@ -33,6 +35,28 @@ OPTIONAL = ("section", "sis_user_id", "sis_login_id", "canvas_user_id")
 LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 
+DELIMITERS = ",;\t|"
+_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _delimiter(lines: list[str]) -> str:
+    """The header row's delimiter (csv.Sniffer, limited to DELIMITERS); a comma if unclear."""
+    header = next((line for line in lines if line.strip()), "")
+    try:
+        return csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # one column, or nothing to tell delimiters apart
+        return ","
+
+
+def _other_delimiters(lines: list[str], used: str) -> str:
+    """A hint when the header holds another delimiter than the one used to read it."""
+    header = next((line for line in lines if line.strip()), "")
+    others = [_NAMES[d] for d in DELIMITERS if d != used and d in header]
+    if not others:
+        return ""
+    return f"; the header row also has {' and '.join(others)}: use one delimiter throughout"
+
+
 def load_roster(path: Path) -> list[LearnerInfo]:
     """Read and validate the roster at ``path``; learners in file order."""
     try:
@@ -41,13 +65,16 @@ def load_roster(path: Path) -> list[LearnerInfo]:
         raise UsageError(f"The roster {path} does not exist.") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: save the roster as UTF-8 CSV.") from None
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    delimiter = _delimiter(lines)
+    reader = csv.DictReader(lines, delimiter=delimiter)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         raise UsageError(
             f"{path}: the header row needs the columns {', '.join(REQUIRED)} "
-            f"(missing: {', '.join(missing)})."
+            f"(missing: {', '.join(missing)}), separated by {_NAMES[delimiter]}"
+            f"{_other_delimiters(lines, delimiter)}."
         )
     unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
     if unknown:

@@ -24,6 +24,13 @@ Definitions (the facilitator guide repeats them in plain words):
   grade at least as often as ``after``, or everyone looks stuck.
 - **Pass rate** of a criterion: among learners whose current grade in the lab was graded (not
   ``error``/``timeout``, not missing), the share whose result passed it.
+- **Revisit** (:meth:`CriterionRate.revisit`): a criterion worth class time is one that stands
+  out, not merely one that is low. It is met by fewer than ``below`` (60%) of graded learners,
+  *and* its pass rate is at least ``STANDS_OUT`` (20 points) below the median pass rate of the
+  lab's criteria (relative to this cohort: early in a lab, when everything is low, nothing
+  stands out, and at most half a lab's criteria can ever be marked), *and* its history does
+  not show the cohort fixing it: of the learners whose earlier attempt failed it, fewer than
+  half pass it now (none such: no evidence either way).
 - **Outcome progress**: of the points that the criteria serving a learning outcome are worth,
   summed over the labs shown and every learner counted (those without a graded submission
   earn 0), the share earned. Criteria that could not be graded where the cohort was graded
@@ -34,15 +41,18 @@ Definitions (the facilitator guide repeats them in plain words):
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from grader.instructors.dashboard.data import CohortData, ResultRow
 from grader.instructors.gradebook import GradeView, LearnerInfo
 
-REVISIT_BELOW = 0.6  # a criterion met by fewer than 60% of graded learners is worth class time
+REVISIT_BELOW = 0.6  # a criterion met by fewer than 60% of graded learners may be worth class time
+STANDS_OUT = 0.2  # ... if it is this far below the lab's median criterion (see module doc)
+FIXING = 0.5  # ... and fewer than this share of those who failed it earlier pass it now
 _DURATION = re.compile(r"(\d+)\s*([wdhm])")
 _UNITS = {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1)}
 _OUTCOME_LINE = re.compile(r"^(\d)\.\s+\*\*(.+?)\.?\*\*")
@@ -234,15 +244,24 @@ class CriterionRate:
     max_points: int
     graded: int
     passed: int
+    failing: tuple[str, ...] = ()  # learner ids whose current graded result fails it
+    lab_median: float | None = None  # median pass rate of the lab's criteria
+    failed_before: int = 0  # learners whose earlier attempt failed it ...
+    fixed_since: int = 0  # ... of whom this many pass it now
 
     @property
     def pass_rate(self) -> float | None:
         return self.passed / self.graded if self.graded else None
 
     def revisit(self, below: float = REVISIT_BELOW) -> bool:
-        """Worth revisiting in class: graded for someone, and met by fewer than ``below``."""
+        """Worth revisiting in class (module doc): low, lower than the lab's other criteria,
+        and not being fixed by the learners who resubmitted."""
         rate = self.pass_rate
-        return rate is not None and rate < below
+        if rate is None or rate >= below:
+            return False
+        if self.lab_median is not None and rate > self.lab_median - STANDS_OUT:
+            return False  # low, but so is everything else: it singles nothing out
+        return not (self.failed_before and self.fixed_since / self.failed_before >= FIXING)
 
 
 def criterion_rates(data: CohortData, lab: str) -> list[CriterionRate]:
@@ -252,12 +271,16 @@ def criterion_rates(data: CohortData, lab: str) -> list[CriterionRate]:
         return []
     graded = [g for g in data.grades[lab].values() if g.status == "graded"]
     # By id, not by position: a result graded against an older rubric may list other criteria.
-    statuses = [{c["id"]: c["status"] for c in g.document["criteria"]} for g in graded]
+    statuses = {
+        g.learner.id: {c["id"]: c["status"] for c in g.document["criteria"]} for g in graded
+    }
+    earlier = _failed_earlier(data, lab)
     rates = []
     for c in info.criteria:
         if not c.gradable:
             continue
-        decided = [s[c.id] for s in statuses if s.get(c.id) in ("passed", "failed")]
+        decided = {i: s[c.id] for i, s in statuses.items() if s.get(c.id) in ("passed", "failed")}
+        before = [i for i in earlier.get(c.id, ()) if i in decided]
         rates.append(
             CriterionRate(
                 lab,
@@ -266,10 +289,26 @@ def criterion_rates(data: CohortData, lab: str) -> list[CriterionRate]:
                 c.outcome,
                 c.max_points,
                 graded=len(decided),
-                passed=decided.count("passed"),
+                passed=list(decided.values()).count("passed"),
+                failing=tuple(sorted(i for i, status in decided.items() if status == "failed")),
+                failed_before=len(before),
+                fixed_since=sum(decided[i] == "passed" for i in before),
             )
         )
-    return rates
+    known = [r.pass_rate for r in rates if r.pass_rate is not None]
+    middle = statistics.median(known) if known else None
+    return [replace(r, lab_median=middle) for r in rates]
+
+
+def _failed_earlier(data: CohortData, lab: str) -> dict[str, set[str]]:
+    """Criterion id → learners an attempt of whom, before their current result, failed it."""
+    current = {i: g.result_id for i, g in data.grades[lab].items()}
+    found: dict[str, set[str]] = {}
+    for row in data.history:
+        if row.lab == lab and row.result_id != current.get(row.learner_id):
+            for criterion in row.failed:
+                found.setdefault(criterion, set()).add(row.learner_id)
+    return found
 
 
 # -- stuck learners -------------------------------------------------------------------------
@@ -325,7 +364,11 @@ class StuckLearner:
 
 
 def _repeated(
-    lab: str, tries: Sequence[Attempt], rules: StuckRules, order: Sequence[str]
+    lab: str,
+    tries: Sequence[Attempt],
+    rules: StuckRules,
+    order: Sequence[str],
+    titles: dict[str, str] | None = None,
 ) -> StuckReason | None:
     if rules.repeated < 1 or len(tries) < rules.repeated:
         return None
@@ -344,20 +387,22 @@ def _repeated(
     # Rubric order, as the lab page lists them; ids an older rubric had come last.
     rank = {criterion: index for index, criterion in enumerate(order)}
     ordered = tuple(sorted(common, key=lambda c: (rank.get(c, len(rank)), c)))
+    named = ", ".join(f"“{(titles or {}).get(c, c)}”" for c in ordered)  # titles, as pages say
     return StuckReason(
         "repeated-failure",
         lab,
         ordered,
-        f"{lab}: {', '.join(ordered)} failed in each of the last {len(recent)} attempts",
+        f"{lab}: {named} failed in each of the last {len(recent)} attempts",
     )
 
 
 def find_stuck(data: CohortData, rules: StuckRules, now: datetime) -> list[StuckLearner]:
     """Learners who look stuck (see module doc), longest without progress first."""
     by_pair = attempts(data.history)
-    orders = {
-        lab: [c.id for c in info.criteria] if (info := lab_info(data, lab)) else []
-        for lab in data.labs
+    infos = {lab: lab_info(data, lab) for lab in data.labs}
+    orders = {lab: [c.id for c in info.criteria] if info else [] for lab, info in infos.items()}
+    titles = {
+        lab: {c.id: c.title for c in info.criteria} if info else {} for lab, info in infos.items()
     }
     found = []
     for learner in data.learners:
@@ -383,7 +428,8 @@ def find_stuck(data: CohortData, rules: StuckRules, now: datetime) -> list[Stuck
                 )
             )
         for lab in data.labs:
-            reason = _repeated(lab, by_pair.get((learner.id, lab), []), rules, orders[lab])
+            tries = by_pair.get((learner.id, lab), [])
+            reason = _repeated(lab, tries, rules, orders[lab], titles[lab])
             if reason is not None:
                 reasons.append(reason)
         if reasons:

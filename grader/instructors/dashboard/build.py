@@ -32,6 +32,7 @@ from grader.errors import UsageError
 from grader.instructors.dashboard import charts
 from grader.instructors.dashboard.analysis import (
     REVISIT_BELOW,
+    STANDS_OUT,
     CriterionRate,
     LabSummary,
     LearnerRow,
@@ -214,18 +215,29 @@ def _tiles(items: Sequence[tuple[str, str, bool]]) -> str:
     )
 
 
+def _not_met_by(rate: CriterionRate, names: dict[str, str]) -> str:
+    """A cell naming the learners whose current graded result fails ``rate``'s criterion."""
+    who = ", ".join(_e(names.get(i, i)) for i in rate.failing)
+    return f'<td class="who" data-criterion="{_e(rate.lab)}/{_e(rate.id)}">{who}</td>'
+
+
 def _criteria_section(
     summaries: Sequence[LabSummary],
     rates: dict[str, list[CriterionRate]],
     revisit_below: float,
     suppressed: Sequence[str],
     min_learners: int,
+    names: dict[str, str] | None = None,
 ) -> str:
+    """The criteria section; ``names`` (learner id → name, private build only) adds who does
+    not meet each criterion."""
     parts = [
         '<section id="criteria"><h2>Criteria: what to revisit in class</h2>',
         f'<p class="note">Share of graded learners whose current result meets each criterion, '
-        f"lowest first. Below the dashed line ({_percent(revisit_below)}): worth time in "
-        "class.</p>",
+        f"lowest first. Marked <i>revisit</i>: below the dashed line "
+        f"({_percent(revisit_below)}), at least {100 * STANDS_OUT:.0f} points below the lab's "
+        "median criterion, and not being fixed by the learners who failed it before (fewer "
+        "than half of them pass it now).</p>",
     ]
     for summary in summaries:
         lab_rates = sorted(
@@ -254,13 +266,16 @@ def _criteria_section(
             f'<td class="num">{r.outcome}</td><td class="num">{r.max_points}</td>'
             f'<td class="num">{r.passed} of {r.graded}</td>'
             f'<td class="num">{_percent(r.pass_rate)}</td>'
-            f"<td>{'revisit' if r.revisit(revisit_below) else ''}</td></tr>"
+            f"<td>{'revisit' if r.revisit(revisit_below) else ''}</td>"
+            + (_not_met_by(r, names) if names is not None else "")
+            + "</tr>"
             for r in lab_rates
         ]
+        headers = ["Criterion", "Outcome", "Points", "Met", "Pass rate", ""]
         parts.append(
             _as_table(
                 _table(
-                    ["Criterion", "Outcome", "Points", "Met", "Pass rate", ""],
+                    headers + (["Not met by"] if names is not None else []),
                     rows,
                     numeric=(1, 2, 3, 4),
                 )
@@ -414,7 +429,9 @@ def _private(
         )
         + _as_table(_table(["Learner", *data.labs], learner_rows))
         + "</section>",
-        _criteria_section(summaries, rates, revisit_below, (), MIN_LEARNERS),
+        _criteria_section(
+            summaries, rates, revisit_below, (), MIN_LEARNERS, {x.id: x.name for x in data.learners}
+        ),
         '<section id="outcomes"><h2>Progress by learning outcome</h2>'
         '<p class="note">Of the points the criteria serving each outcome are worth, in the labs '
         "above and for every learner on the roster, the share earned so far.</p>"

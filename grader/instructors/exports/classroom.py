@@ -11,14 +11,16 @@ official reporter if an instructor prefers it.
 Exercism v3 (``exercism/docs`` test-runner interface): ``version`` 3; ``status`` ``pass`` (all
 passed), ``fail`` (some failed) or ``error`` (nothing could run, with ``message``); ``tests`` in
 order, each with ``name``, ``status``, ``message`` (required for fail and error) and
-``test_code``. Here a test is a rubric criterion; its ``test_code`` names the checks that decide
-it (their code stays private).
+``test_code``. Here a test is a rubric criterion; its ``test_code`` names the criterion and where
+the handout covers it, never the hidden checks (their names would tell a learner what the
+private tests probe; the result JSON a learner cannot see keeps them).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import shlex
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -36,7 +38,8 @@ def to_exercism_v3(result: dict[str, Any]) -> dict[str, Any]:
             "name": c["title"],
             "status": "pass" if passed else ("fail" if graded else "error"),
             "message": None,
-            "test_code": "checks: " + ", ".join(t["id"] for t in c["tests"]) if c["tests"] else "",
+            "test_code": f"rubric criterion {c['id']}"
+            + (f" (handout: {c['see']})" if c.get("see") else ""),
             "filename": f"labs/{result['lab']['id']}/rubric.toml",
             "line_no": 0,
             "duration": round(sum(t["duration"] for t in c["tests"]), 4),
@@ -96,10 +99,28 @@ def github_step(result: dict[str, Any], github_output: Path | None) -> list[str]
     return notices(document)
 
 
+def _find_project(lab: str, workspace: str | None) -> str:
+    """The shell lines that set ``project``: the folder ``workspace`` names in the learner's
+    repository, or else, found when the workflow runs, the repository itself when ``manage.py``
+    is at its root (a template made from one lab's starter) or ``labs/<lab>/starter`` (a copy
+    of the whole course)."""
+    if workspace:
+        return f"          project={shlex.quote('../submission/' + workspace.strip('/'))}"
+    return "\n".join(
+        [
+            "          # The repository itself when manage.py is at its root (a template made",
+            f"          # from one lab's starter), else labs/{lab}/starter (a copy of the course).",
+            '          project="../submission"',
+            '          if [ ! -f "$project/manage.py" ] && '
+            f'[ -d "$project/labs/{lab}/starter" ]; then',
+            f'            project="$project/labs/{lab}/starter"',
+            "          fi",
+        ]
+    )
+
+
 def workflow(lab: str, course_repo: str, workspace: str | None = None) -> str:
     """The Classroom workflow for ``lab``; the course repository holds the grader and checks."""
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
-        lab=lab,
-        course_repo=course_repo,
-        workspace=workspace or f"labs/{lab}/starter",
+        lab=lab, course_repo=course_repo, find_project=_find_project(lab, workspace)
     )

@@ -4,16 +4,28 @@ For private delivery to one learner: they may show the learner's name. Both form
 thing in the same order: score (and any instructor override, with its reason), a table of
 criteria, then what to work on, each failing criterion with the rubric's advice and what the
 check observed. Observed detail comes from checks that ran the learner's code, so it is treated
-as untrusted: a code block in Markdown, escaped in HTML (:mod:`grader.instructors.exports.text`).
+as untrusted: a code block in Markdown, escaped in HTML (:mod:`grader.instructors.exports.text`),
+and without the grader's temporary folders (a learner has no use for ``/tmp/grader-lab04-…``).
+
+A criterion's ``see`` (``README.md#step-2-…``) is a link: to the lab's page on the course site
+when ``site_url`` is given (``SITE_URL``, as the site is built with), otherwise to the handout in
+the course repository (``labs/<lab>/README.md#…``).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from grader.instructors.exports.text import html_authored, md_authored, md_fence, md_text
+from grader.instructors.exports.text import (
+    html_authored,
+    md_authored,
+    md_fence,
+    md_text,
+    scrub_work_paths,
+)
 
 _LABELS = {
     "passed": "passed",
@@ -45,6 +57,20 @@ class Override:
     reason: str
 
 
+_STEP = re.compile(r"^step-(\d+)")
+
+
+def handout_link(lab: str, see: str, site_url: str | None) -> tuple[str, str]:
+    """``(label, href)`` for a criterion's ``see``: "Step 2 of the lab07 handout" and where."""
+    page, _, anchor = see.partition("#")
+    step = _STEP.match(anchor)
+    label = f"Step {step.group(1)} of the {lab} handout" if step else f"The {lab} handout"
+    fragment = f"#{anchor}" if anchor else ""
+    if site_url and page == "README.md":  # the site serves labs/<lab>/README.md at labs/<lab>/
+        return label, f"{site_url.rstrip('/')}/labs/{lab}/{fragment}"
+    return label, f"labs/{lab}/{see}"
+
+
 def _score_line(result: dict[str, Any], override: Override | None) -> str:
     score = result["score"]
     if override is not None:
@@ -56,7 +82,11 @@ def _score_line(result: dict[str, Any], override: Override | None) -> str:
 
 
 def to_markdown(
-    result: dict[str, Any], *, learner: str | None = None, override: Override | None = None
+    result: dict[str, Any],
+    *,
+    learner: str | None = None,
+    override: Override | None = None,
+    site_url: str | None = None,
 ) -> str:
     """The feedback page for ``result`` as Markdown."""
     lab = result["lab"]
@@ -71,7 +101,7 @@ def to_markdown(
             f"**Your submission could not be graded ({result['status']}).** "
             "No criterion was checked. What happened:",
             "",
-            md_fence(result["message"] or ""),
+            md_fence(scrub_work_paths(result["message"] or "")),
             "",
         ]
     out += ["| Criterion | Points | Result |", "|---|---|---|"]
@@ -83,8 +113,11 @@ def to_markdown(
     notes = [(c, _note(c)) for c in result["criteria"] if _note(c)]
     if notes:
         out += ["", "## Decided by your instructor", ""]
-        out += [f"- **{md_authored(c['title'])}** ({c['points']}/{c['max_points']}): "
-                f"{md_text(note or '')}" for c, note in notes]
+        out += [
+            f"- **{md_authored(c['title'])}** ({c['points']}/{c['max_points']}): "
+            f"{md_text(note or '')}"
+            for c, note in notes
+        ]
     todo = [
         c
         for c in result["criteria"]
@@ -97,9 +130,11 @@ def to_markdown(
             if c["feedback"]:
                 out += [md_authored(c["feedback"]), ""]
             if c["detail"]:
-                out += ["What the check observed:", "", md_fence(c["detail"]), ""]
+                out += ["What the check observed:", "", md_fence(scrub_work_paths(c["detail"]))]
+                out += [""]
             if c["see"]:
-                out += [f"See the handout: {md_text(c['see'])}", ""]
+                label, href = handout_link(lab["id"], c["see"], site_url)
+                out += [f"See [{md_text(label)}](<{href.replace('>', '%3E')}>)", ""]
     out += [
         "",
         f"<small>Rubric {md_text(lab['rubric_version'])} · graded {md_text(result['finished_at'])}"
@@ -118,7 +153,11 @@ _STYLE = (
 
 
 def to_html(
-    result: dict[str, Any], *, learner: str | None = None, override: Override | None = None
+    result: dict[str, Any],
+    *,
+    learner: str | None = None,
+    override: Override | None = None,
+    site_url: str | None = None,
 ) -> str:
     """The feedback page for ``result`` as a standalone HTML document (no scripts)."""
     e = html.escape
@@ -139,7 +178,7 @@ def to_html(
         parts.append(
             f"<p><strong>Your submission could not be graded ({e(result['status'])}).</strong> "
             "No criterion was checked. What happened:</p>"
-            f"<pre>{e(result['message'] or '')}</pre>"
+            f"<pre>{e(scrub_work_paths(result['message'] or ''))}</pre>"
         )
     rows = "".join(
         f"<tr><td>{e(c['title'])}</td><td>{c['points']}/{c['max_points']}</td>"
@@ -170,9 +209,11 @@ def to_html(
             if c["feedback"]:
                 parts.append(f"<p>{html_authored(c['feedback'])}</p>")
             if c["detail"]:
-                parts.append(f"<p>What the check observed:</p><pre>{e(c['detail'])}</pre>")
+                observed = e(scrub_work_paths(c["detail"]))
+                parts.append(f"<p>What the check observed:</p><pre>{observed}</pre>")
             if c["see"]:
-                parts.append(f"<p>See the handout: <code>{e(c['see'])}</code></p>")
+                label, href = handout_link(lab["id"], c["see"], site_url)
+                parts.append(f'<p>See <a href="{e(href)}">{e(label)}</a></p>')
     digest = (result["submission"]["digest"] or "n/a")[:19]
     parts.append(
         f"<p><small>Rubric {e(lab['rubric_version'])} · graded {e(result['finished_at'])} · "

@@ -16,7 +16,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from grader.instructors.gradebook.store import GradeView
+from grader.instructors.gradebook.store import NO_SUBMISSION, GradeView
 from grader.result import SCHEMA_VERSION
 
 
@@ -44,6 +44,6 @@ def identical_submissions(grades: Sequence[GradeView]) -> list[tuple[str, list[s
     """``(digest, learner ids)`` for every digest two or more learners submitted, sorted."""
     by_digest: dict[str, list[str]] = {}
     for grade in grades:
-        if grade.submission_digest:
+        if grade.submission_digest and grade.submission_digest != NO_SUBMISSION:
             by_digest.setdefault(grade.submission_digest, []).append(grade.learner.id)
     return sorted((digest, sorted(ids)) for digest, ids in by_digest.items() if len(ids) > 1)

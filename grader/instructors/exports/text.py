@@ -49,3 +49,22 @@ def xml_safe(text: str) -> str:
 def csv_cell(text: str) -> str:
     """A spreadsheet-safe CSV cell: text starting with = + - @ is not run as a formula."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# The grader's own work folder (pipeline: tempfile prefix "grader-<lab>-", 8 random characters),
+# wherever the system's temporary folder is. Grading scrubs it already (safetext.PathScrubber);
+# a result stored by an older grader, or a path the scrubber did not know, is caught here too.
+_WORK = re.compile(r"(?:/[\w.+-]+)*/grader-[a-z0-9]+-[a-z0-9_]{8}(?:/submission)?(?P<rest>/)?")
+
+
+def scrub_work_paths(text: str) -> str:
+    """``text`` without the grader's temporary folders: a file in the staged project relative
+    to it (``api/views.py``), the project itself as words, anything else as a placeholder."""
+
+    def replace(match: re.Match[str]) -> str:
+        staged = match.group(0).rstrip("/").endswith("/submission")
+        if staged:
+            return "" if match.group("rest") else "your project folder"
+        return "<grader work folder>" + ("/" if match.group("rest") else "")
+
+    return _WORK.sub(replace, text)

@@ -45,6 +45,11 @@ from grader.instructors.gradebook.models import (
 )
 from grader.scoring import AWAITING, Review, apply_reviews
 
+# The submission digest recorded for "nothing was submitted" (an override for a learner with no
+# submission): no digest of learner work can equal it, and it is never one learner's copy of
+# another's (exports.published leaves it out of identical submissions).
+NO_SUBMISSION = "none:no-submission"
+
 
 @dataclass(frozen=True)
 class LearnerInfo:
@@ -366,8 +371,7 @@ class Gradebook:
             ):
                 reviews.setdefault(review.learner_id, []).append(review)
             return [
-                self._view(g, r, learner, reviews.get(learner.id, []))
-                for g, r, learner in rows
+                self._view(g, r, learner, reviews.get(learner.id, [])) for g, r, learner in rows
             ]
 
     @staticmethod
