@@ -47,6 +47,7 @@ from grader.executors.gates import (
 )
 from grader.incidents import record_exception
 from grader.pgcluster import ClusterUnavailable, throwaway_cluster, warm_cluster
+from grader.redisserver import unavailable_reason as redis_unavailable_reason
 from grader.report import Report
 from grader.result import Outcome, build_result, utc_now
 from grader.rubric import Rubric, load_rubric
@@ -299,6 +300,7 @@ def _conclude(
     score = executor.score(rubric, gates.merged(report) if gates else report)
     if not public:
         score = not_gradable_here(rubric, score, options.database, options.postgres_unavailable)
+        score = not_gradable_without_redis(rubric, score, redis_unavailable_reason())
     flags = run.integrity_flags + (gates.flags if gates else ())
     if flags:  # official mode: manual review, flaky checks, a tampered channel
         score = replace(score, integrity_flags=score.integrity_flags + flags)
@@ -353,6 +355,23 @@ def _grade_auto(
             ) from None
         fallback = replace(options, database="sqlite", postgres_unavailable=str(why))
         return grade_submission(lab_dir, submission, fallback)
+
+
+def not_gradable_without_redis(rubric: Rubric, score: Score, why: str | None) -> Score:
+    """Criteria that ``requires = "redis"`` become ``not_run`` (0 points) when no Redis could be
+    had here (``why``, from :func:`grader.redisserver.unavailable_reason`, says how to fix it):
+    their checks ran against no server, so their failures say nothing about the submission."""
+    if why is None:
+        return score
+    results = tuple(
+        CriterionResult(
+            criterion=r.criterion, status="not_run", points=0, detail=why, tests=r.tests
+        )
+        if r.criterion.requires == "redis"
+        else r
+        for r in score.criteria
+    )
+    return replace(score, criteria=results)
 
 
 def not_gradable_here(rubric: Rubric, score: Score, database: str, why: str | None = None) -> Score:

@@ -36,6 +36,11 @@ class Job:
     coverage_source: list[str] = field(default_factory=list)
     coverage_omit: list[str] = field(default_factory=list)
     coverage_report: str | None = None
+    # Services the checks need (grader.executors.harness.services): "redis" starts a throwaway
+    # Redis (or uses GRADER_REDIS_URL) before Django is set up, and names it in the settings'
+    # environment. `redis_url`: the external server to use instead of a throwaway one.
+    services: list[str] = field(default_factory=list)
+    redis_url: str | None = None
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")

@@ -35,6 +35,8 @@ Notebook labs (:mod:`grader.executors.notebook`) name their notebook at the top,
 ``kind = "nbgrader"`` with ``checks = ["cell:<grade id>"]``: the nbgrader grade cells that decide
 it. Any criterion may say ``requires = "postgresql"``: graded on SQLite, it is then reported as
 not gradable here (status ``not_run``, with how to fix that), never as a pass or a fail.
+``requires = "redis"`` (lab09 on): the grader starts a throwaway Redis for the checks
+(:mod:`grader.redisserver`); where it can have none, the criterion is ``not_run`` likewise.
 
 People-decided criteria: ``kind = "manual"`` names no checks and no gate; an instructor scores it
 (0..points, with a reason) in the gradebook (``cohort review``). Until then it is reported
@@ -66,7 +68,7 @@ OUTCOMES = range(1, 7)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CHECK_KINDS = ("pytest", "nbgrader")
 MANUAL = "manual"  # decided by an instructor in the gradebook, never by a run
-REQUIRES = ("postgresql",)
+REQUIRES = ("postgresql", "redis")
 _CELL_CHECK = re.compile(r"^cell:[A-Za-z0-9_-]+$")
 _NOTEBOOK = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\.ipynb$")
 
@@ -83,7 +85,7 @@ class Criterion:
     feedback: str
     see: str | None = None
     kind: str = "pytest"
-    requires: str | None = None  # "postgresql": not gradable on SQLite
+    requires: str | None = None  # "postgresql": not gradable on SQLite; "redis": without Redis
     gate: Gate | None = None  # quality-gate kinds only (grader.executors.gates)
     after: tuple[str, ...] = ()  # criteria this one builds on (ordering and feedback only)
 
@@ -116,6 +118,11 @@ class Rubric:
     def hidden_dir(self) -> Path:
         """Folder of the hidden checks (absent in the learners' edition)."""
         return self.path.parent / "hidden"
+
+    @property
+    def needs_redis(self) -> bool:
+        """Whether a criterion ``requires = "redis"``: the checks then get a Redis server."""
+        return any(c.requires == "redis" for c in self.criteria)
 
     @property
     def check_ids(self) -> tuple[str, ...]:

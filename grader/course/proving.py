@@ -52,8 +52,14 @@ def _not_gradable(result: dict[str, Any]) -> set[str]:
     return {c["id"] for c in result["criteria"] if c["status"] == "not_run"}
 
 
-def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proof:
+def prove_lab(
+    root: Path, lab: str, options: GradeOptions | None = None, *, earlier: bool = True
+) -> Proof:
     """Grade the solution, the committed starter and every mutant of ``lab``; collect problems.
+
+    With ``earlier`` (the default), the solution is graded against every earlier lab's rubric
+    too; the course's test suite leaves that out where another proof covers it (see
+    ``tests/support.py``, ``proves_earlier``).
 
     The solution's gradings share their quality gates' runs (:class:`GateMemo`): graded against
     every earlier rubric, the same tests run on the same files, so they run once."""
@@ -93,15 +99,15 @@ def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proo
                 f"(a defect): {sorted(passing)}"
             )
 
-        for earlier in order[: order.index(lab)]:
-            earlier_dir = root / "labs" / earlier
+        for before in order[: order.index(lab)] if earlier else []:
+            earlier_dir = root / "labs" / before
             if not (earlier_dir / "hidden").is_dir():
                 continue
             result = grade_submission(earlier_dir, solution, options)
-            proof.results[f"earlier:{earlier}"] = result
+            proof.results[f"earlier:{before}"] = result
             if result["status"] != "graded" or _failed(result):
                 proof.problems.append(
-                    f"{lab} solution against the {earlier} rubric: status {result['status']}, "
+                    f"{lab} solution against the {before} rubric: status {result['status']}, "
                     f"failed {sorted(_failed(result))} ({result['message'] or 'see details'})"
                 )
 

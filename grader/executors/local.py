@@ -194,6 +194,10 @@ def run_checks(
         coverage_source=[str(p) for p in checks.coverage] if checks else [],
         coverage_omit=list(checks.coverage_omit) if checks else [],
         coverage_report=str(work / "coverage.json") if checks and checks.coverage else None,
+        # The hidden checks of a lab that needs Redis get one; the learner's own tests and the
+        # public ones run on the test settings' in-memory stand-ins instead.
+        services=["redis"] if checks is None and rubric.needs_redis else [],
+        redis_url=os.environ.get("GRADER_REDIS_URL") or None,
     )
     job_file = work / "job.json"
     job.write(job_file)

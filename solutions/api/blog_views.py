@@ -118,39 +118,39 @@ from __future__ import annotations
 # )
 #
 # END LAB06
-# BEGIN LAB07
-from django.urls import reverse
-from rest_framework import status
-from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
-
-from blog.models import Post
-from blog.selectors import (
-    audit_list,
-    category_list,
-    comment_list,
-    post_get_visible,
-    posts_visible_to,
-    tag_list,
-)
-from blog.services import comment_create, post_create, post_delete, post_transition, post_update
-
-from .lists import filter_posts, list_response
-from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
-from .serializers import (
-    AuditEntryOutputSerializer,
-    CategoryOutputSerializer,
-    CommentInputSerializer,
-    CommentOutputSerializer,
-    PostInputSerializer,
-    PostOutputSerializer,
-    TagOutputSerializer,
-    TransitionInputSerializer,
-)
-
+# BEGIN LAB07 UNTIL LAB09
+# from django.urls import reverse
+# from rest_framework import status
+# from rest_framework.exceptions import NotFound
+# from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+# from rest_framework.request import Request
+# from rest_framework.response import Response
+# from rest_framework.views import APIView
+#
+# from blog.models import Post
+# from blog.selectors import (
+#     audit_list,
+#     category_list,
+#     comment_list,
+#     post_get_visible,
+#     posts_visible_to,
+#     tag_list,
+# )
+# from blog.services import comment_create, post_create, post_delete, post_transition, post_update
+#
+# from .lists import filter_posts, list_response
+# from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
+# from .serializers import (
+#     AuditEntryOutputSerializer,
+#     CategoryOutputSerializer,
+#     CommentInputSerializer,
+#     CommentOutputSerializer,
+#     PostInputSerializer,
+#     PostOutputSerializer,
+#     TagOutputSerializer,
+#     TransitionInputSerializer,
+# )
+#
 # STUB LAB07
 # from django.urls import reverse
 # from rest_framework import status
@@ -184,6 +184,74 @@ from .serializers import (
 # )
 #
 # END LAB07
+# BEGIN LAB09
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from blog.cache import cached_post_list, post_list_key, viewer_scope
+from blog.models import Post
+from blog.selectors import (
+    audit_list,
+    category_list,
+    comment_list,
+    post_get_visible,
+    posts_visible_to,
+    tag_list,
+)
+from blog.services import comment_create, post_create, post_delete, post_transition, post_update
+
+from .lists import filter_posts, list_response
+from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
+from .serializers import (
+    AuditEntryOutputSerializer,
+    CategoryOutputSerializer,
+    CommentInputSerializer,
+    CommentOutputSerializer,
+    PostInputSerializer,
+    PostOutputSerializer,
+    TagOutputSerializer,
+    TransitionInputSerializer,
+)
+
+# STUB LAB09
+# from django.urls import reverse
+# from rest_framework import status
+# from rest_framework.exceptions import NotFound
+# from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
+# from rest_framework.request import Request
+# from rest_framework.response import Response
+# from rest_framework.views import APIView
+#
+# from blog.models import Post
+# from blog.selectors import (
+#     audit_list,
+#     category_list,
+#     comment_list,
+#     post_get_visible,
+#     posts_visible_to,
+#     tag_list,
+# )
+# from blog.services import comment_create, post_create, post_delete, post_transition, post_update
+#
+# from .lists import filter_posts, list_response
+# from .permissions import CanChangePost, CanCreatePosts, CanReadHistory
+# from .serializers import (
+#     AuditEntryOutputSerializer,
+#     CategoryOutputSerializer,
+#     CommentInputSerializer,
+#     CommentOutputSerializer,
+#     PostInputSerializer,
+#     PostOutputSerializer,
+#     TagOutputSerializer,
+#     TransitionInputSerializer,
+# )
+#
+# END LAB09
 
 class CategoryListApi(APIView):
     """GET: every category, by name (the governance data `seed_governance` loads)."""
@@ -292,17 +360,43 @@ class PostListApi(APIView):
         # BEGIN LAB06 UNTIL LAB07
         # return Response(PostOutputSerializer(posts_visible_to(request.user), many=True).data)
         # END LAB06
-        # BEGIN LAB07
-        # The filters narrow the posts the caller may see: they can never widen them.
-        posts = filter_posts(request=request, queryset=posts_visible_to(request.user))
-        return list_response(
-            request=request, view=self, queryset=posts, serializer_class=PostOutputSerializer
-        )
+        # BEGIN LAB07 UNTIL LAB09
+        # # The filters narrow the posts the caller may see: they can never widen them.
+        # posts = filter_posts(request=request, queryset=posts_visible_to(request.user))
+        # return list_response(
+        #     request=request, view=self, queryset=posts, serializer_class=PostOutputSerializer
+        # )
         # STUB LAB07
         # # TODO(lab07): narrow the posts with filter_posts() (labs/lab07/README.md, step 4)
         # # and answer with list_response() (step 3).
         # return Response(PostOutputSerializer(posts_visible_to(request.user), many=True).data)
         # END LAB07
+        # BEGIN LAB09
+        def build() -> object:
+            # The filters narrow the posts the caller may see: they can never widen them.
+            posts = filter_posts(request=request, queryset=posts_visible_to(request.user))
+            response = list_response(
+                request=request, view=self, queryset=posts, serializer_class=PostOutputSerializer
+            )
+            return response.data
+
+        # Whose view (scope), which version, which page, filters and ordering (the whole URL,
+        # whose host is in the pages' links): an answer is only reused for the same question
+        # from the same kind of caller.
+        key = post_list_key(
+            version=str(request.version),
+            scope=viewer_scope(request.user),
+            path=request.build_absolute_uri(),
+        )
+        return Response(cached_post_list(key=key, build=build))
+        # STUB LAB09
+        # # The filters narrow the posts the caller may see: they can never widen them.
+        # # TODO(lab09): answer from the "lists" cache (labs/lab09/README.md, step 5).
+        # posts = filter_posts(request=request, queryset=posts_visible_to(request.user))
+        # return list_response(
+        #     request=request, view=self, queryset=posts, serializer_class=PostOutputSerializer
+        # )
+        # END LAB09
         # BEGIN LAB06
 
     def post(self, request: Request) -> Response:

@@ -12,17 +12,17 @@ from django.urls import path
 # from api.blog_views import CategoryListApi, CommentListApi, PostDetailApi, PostListApi, TagListApi
 #
 # END LAB04
-# BEGIN LAB06
-from api.blog_views import (
-    CategoryListApi,
-    CommentListApi,
-    PostDetailApi,
-    PostHistoryApi,
-    PostListApi,
-    PostTransitionApi,
-    TagListApi,
-)
-
+# BEGIN LAB06 UNTIL LAB09
+# from api.blog_views import (
+#     CategoryListApi,
+#     CommentListApi,
+#     PostDetailApi,
+#     PostHistoryApi,
+#     PostListApi,
+#     PostTransitionApi,
+#     TagListApi,
+# )
+#
 # STUB LAB06
 # from api.blog_views import (
 #     CategoryListApi,
@@ -35,6 +35,30 @@ from api.blog_views import (
 # )
 #
 # END LAB06
+# BEGIN LAB09
+from api.blog_views import (
+    CategoryListApi,
+    CommentListApi,
+    PostDetailApi,
+    PostHistoryApi,
+    PostListApi,
+    PostTransitionApi,
+    TagListApi,
+)
+from api.subscription_views import SubscriptionDetailApi, SubscriptionListApi
+
+# STUB LAB09
+# from api.blog_views import (
+#     CategoryListApi,
+#     CommentListApi,
+#     PostDetailApi,
+#     PostHistoryApi,
+#     PostListApi,
+#     PostTransitionApi,
+#     TagListApi,
+# )
+#
+# END LAB09
 from .views import HealthCheckApi
 
 app_name = "api"
@@ -60,4 +84,15 @@ urlpatterns = [
     # path("posts/<int:post_id>/transition/", PostTransitionApi.as_view(), name="post-transition"),
     # path("posts/<int:post_id>/history/", PostHistoryApi.as_view(), name="post-history"),
     # END LAB06
+    # BEGIN LAB09
+    path("subscriptions/", SubscriptionListApi.as_view(), name="subscription-list"),
+    path(
+        "subscriptions/<int:subscription_id>/",
+        SubscriptionDetailApi.as_view(),
+        name="subscription-detail",
+    ),
+    # STUB LAB09
+    # # TODO(lab09): route subscriptions/ and subscriptions/<int:subscription_id>/
+    # # (labs/lab09/README.md, step 2).
+    # END LAB09
 ]

@@ -17,15 +17,33 @@ from django.http import HttpRequest
 # from .services import post_archive
 #
 # END LAB02
-# BEGIN LAB06
-from .models import AuditEntry, BannedTerm, Category, Comment, Post, Tag
-from .services import post_archive
-
+# BEGIN LAB06 UNTIL LAB09
+# from .models import AuditEntry, BannedTerm, Category, Comment, Post, Tag
+# from .services import post_archive
+#
 # STUB LAB06
 # from .models import BannedTerm, Category, Comment, Post, Tag
 # from .services import post_archive
 #
 # END LAB06
+# BEGIN LAB09
+from .models import (
+    AuditEntry,
+    BannedTerm,
+    Category,
+    Comment,
+    Notification,
+    Post,
+    Subscription,
+    Tag,
+)
+from .services import post_archive
+
+# STUB LAB09
+# from .models import AuditEntry, BannedTerm, Category, Comment, Post, Tag
+# from .services import post_archive
+#
+# END LAB09
 # BEGIN LAB02
 
 @admin.register(Category)
@@ -101,3 +119,27 @@ class AuditEntryAdmin(admin.ModelAdmin):
 # # TODO(lab06): register AuditEntry read-only: no add, change or delete permission for anyone
 # # (labs/lab06/README.md, step 4).
 # END LAB06
+# BEGIN LAB09
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["reader", "author", "created_at"]
+    search_fields = ["reader__username", "author__username"]
+    list_select_related = ["reader", "author"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Where an operator finds the mails that could not be sent: filter by status "failed"."""
+
+    list_display = ["post", "recipient", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["recipient__username", "recipient__email", "post__title", "error"]
+    list_select_related = ["post", "recipient"]
+# STUB LAB09
+#
+#
+# # TODO(lab09): register Subscription and Notification; an operator must find the failed
+# # notifications there (labs/lab09/README.md, step 4).
+# END LAB09

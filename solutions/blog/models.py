@@ -253,3 +253,86 @@ class AuditEntry(models.Model):
 # # TODO(lab06): the audit trail's model, AuditEntry, with AuditAction for its `action`, as the
 # # brief describes it (labs/lab06/README.md, step 4); then `python manage.py makemigrations`.
 # END LAB06
+# BEGIN LAB09
+
+
+class Subscription(models.Model):
+    """A reader follows an author: each post the author publishes is mailed to the reader.
+
+    The database holds the rules: one subscription per pair, and never to oneself.
+    """
+
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscribers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reader", "author"], name="blog_subscription_reader_author_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reader=models.F("author")),
+                name="blog_subscription_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader_id} follows {self.author_id}"
+
+
+class NotificationStatus(models.TextChoices):
+    """Where one mail about one post to one subscriber stands."""
+
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    """The mail telling one subscriber about one published post: at most one, ever.
+
+    The unique (post, recipient) pair is what makes the notifying task idempotent: a second run
+    of the task (a retry, a redelivery after a worker died) finds the row already `sent` and
+    sends nothing. A mail that could not be sent after every retry stays here as `failed`, with
+    the error, for an operator to see in the admin.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    status = models.CharField(
+        max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "recipient"], name="blog_notification_post_recipient_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=NotificationStatus.values),
+                name="blog_notification_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} to {self.recipient_id}: {self.status}"
+# STUB LAB09
+#
+#
+# # TODO(lab09): Subscription (a reader follows an author) and Notification (one mail about one
+# # post to one subscriber, unique per pair, with its status), as the brief describes them
+# # (labs/lab09/README.md, step 2); then `python manage.py makemigrations`.
+# END LAB09

@@ -43,15 +43,26 @@ from django.utils import timezone
 # from blog.errors import BannedTermUsed, SlugTaken
 #
 # END LAB04
-# BEGIN LAB06
-from accounts.models import Role, User
-from blog.errors import BannedTermUsed, InvalidTransition, SlugTaken
-
+# BEGIN LAB06 UNTIL LAB09
+# from accounts.models import Role, User
+# from blog.errors import BannedTermUsed, InvalidTransition, SlugTaken
+#
 # STUB LAB06
 # from accounts.models import User
 # from blog.errors import BannedTermUsed, SlugTaken
 #
 # END LAB06
+# BEGIN LAB09
+from accounts.models import Role, User
+from blog.cache import post_lists_changed
+from blog.errors import BannedTermUsed, InvalidTransition, SlugTaken
+from blog.tasks import notify_subscribers
+
+# STUB LAB09
+# from accounts.models import Role, User
+# from blog.errors import BannedTermUsed, InvalidTransition, SlugTaken
+#
+# END LAB09
 from .models import (
     # BEGIN LAB06
     AuditAction,
@@ -101,6 +112,12 @@ def post_archive(*, posts: QuerySet[Post]) -> int:
     One UPDATE statement, so `updated_at` is set here: auto_now only acts in save().
     """
     with transaction.atomic():
+        # BEGIN LAB09
+        # Once committed, every cached post list is stale (blog/cache.py).
+        transaction.on_commit(post_lists_changed)
+        # STUB LAB09
+        # # TODO(lab09): invalidate the cached lists once committed (labs/lab09/README.md, step 5).
+        # END LAB09
         return posts.exclude(status=PostStatus.ARCHIVED).update(
             status=PostStatus.ARCHIVED, updated_at=timezone.now()
         )
@@ -154,6 +171,12 @@ def post_create(
         )
         post.tags.set(tags or [])
 # END LAB04
+# BEGIN LAB09
+        # Once committed, every cached post list is stale (blog/cache.py).
+        transaction.on_commit(post_lists_changed)
+# STUB LAB09
+#         # TODO(lab09): invalidate the cached lists once committed (labs/lab09/README.md, step 5).
+# END LAB09
 # BEGIN LAB06
         _audit(actor=author, post=post, action=AuditAction.CREATED, to_status=post.status)
 # STUB LAB06
@@ -201,6 +224,12 @@ def post_update(
         if tags is not None:
             post.tags.set(tags)
 # END LAB04
+# BEGIN LAB09
+        # Once committed, every cached post list is stale (blog/cache.py).
+        transaction.on_commit(post_lists_changed)
+# STUB LAB09
+#         # TODO(lab09): invalidate the cached lists once committed (labs/lab09/README.md, step 5).
+# END LAB09
 # BEGIN LAB06
         edits = _changes(before, _content(post))
         if edits:
@@ -242,6 +271,14 @@ def post_delete(*, post: Post, actor: User | None = None) -> None:
 # END LAB06
 # BEGIN LAB04
         post.delete()
+# END LAB04
+# BEGIN LAB09
+        # Once committed, every cached post list is stale (blog/cache.py).
+        transaction.on_commit(post_lists_changed)
+# STUB LAB09
+#         # TODO(lab09): invalidate the cached lists once committed (labs/lab09/README.md, step 5).
+# END LAB09
+# BEGIN LAB04
 
 
 def comment_create(*, post: Post, author: User, body: str) -> Comment:
@@ -356,6 +393,20 @@ def post_transition(*, post: Post, actor: User, to: str, note: str = "") -> Post
             to_status=to,
             note=note,
         )
+# END LAB06
+# BEGIN LAB09
+        # After the COMMIT, never before: a publish that rolls back must tell no one, and the
+        # worker must find the post published. The task gets the id, not the object.
+        transaction.on_commit(post_lists_changed)
+        if to == PostStatus.PUBLISHED:
+            # robust: a broker that is down must not turn a committed publish into a 500;
+            # the failure to queue is logged (Django logs a robust callback's exception).
+            transaction.on_commit(lambda: notify_subscribers.delay(locked.pk), robust=True)
+# STUB LAB09
+#         # TODO(lab09): after the commit, invalidate the cached lists and, for a publish, queue
+#         # notify_subscribers with the post's id (labs/lab09/README.md, steps 3 and 5).
+# END LAB09
+# BEGIN LAB06
     return locked
 # STUB LAB06
 #

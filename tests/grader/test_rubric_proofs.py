@@ -22,7 +22,7 @@ from grader.course.mutants import Edit, Mutant, apply_mutant
 from grader.course.proving import prove_lab
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
-from tests.support import ROOT, postgres_url, shared_proof
+from tests.support import ROOT, postgres_url, proves_earlier, shared_proof
 
 LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.toml"))
 
@@ -79,6 +79,10 @@ def test_rubric_proven_on_sqlite(lab, sqlite_proof):
     mutants = [k for k in proof.results if k.startswith("mutant:")]
     assert len(mutants) >= 2, f"{lab} needs at least 2 mutants, has {len(mutants)}"
     assert proof.results["starter"]["score"]["points"] == 0
+    # On SQLite every lab's solution is graded against every earlier rubric (proves_earlier).
+    before = [other for other in LABS if other < lab and other != "capstone"]
+    graded = [k.removeprefix("earlier:") for k in proof.results if k.startswith("earlier:")]
+    assert sorted(graded) == before
 
 
 @pytest.mark.postgres
@@ -87,8 +91,12 @@ def test_rubric_proven_on_postgres(lab):
     url = postgres_url()
     if url is None:
         pytest.skip("no PostgreSQL server here (CI requires one)")
-    proof = prove_lab(ROOT, lab, GradeOptions(database=url))
+    proof = prove_lab(
+        ROOT, lab, GradeOptions(database=url), earlier=proves_earlier(lab, database=url)
+    )
     assert proof.ok, "\n".join(proof.problems)
+    if proves_earlier(lab, database=url):
+        assert [k for k in proof.results if k.startswith("earlier:")], "no earlier rubric graded"
     assert proof.results["solution"]["environment"]["database"] == "postgresql"
 
 

@@ -269,8 +269,7 @@ def test_stuck_learners_are_found_by_each_rule_and_only_them(cohort_url: str) ->
     }
     # Issue 20: the reason names the criterion by its title, as every page does, not its id.
     assert stuck["tm-kelderwick"].reasons[0].text == (
-        "lab01: “The health check notices a database outage” failed in each of the last 3 "
-        "attempts"
+        "lab01: “The health check notices a database outage” failed in each of the last 3 attempts"
     )
     assert stuck["qa-farrowmere"].last_progress == ago(days=3)
     assert stuck["qa-farrowmere"].reasons[0].text == "no progress for 3 days"

@@ -192,9 +192,9 @@ def test_the_classroom_workflow_is_what_classroom_requires() -> None:
     assert "export classroom ../result.json" in grade
     assert "labs/lab01/starter" in grade  # a copy of the whole course: its workspace
     chosen = yaml.safe_load(workflow("lab01", "o/r", "app/"))
-    assert "project=../submission/app\n" in chosen["jobs"]["run-autograding-tests"]["steps"][-1][
-        "run"
-    ]
+    assert (
+        "project=../submission/app\n" in chosen["jobs"]["run-autograding-tests"]["steps"][-1]["run"]
+    )
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.executors.harness.messages import describe_exception
+from grader.executors.harness.tasks import start_services, stop_services
 from grader.report import Job, Report
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(submission))
     os.environ["DJANGO_SETTINGS_MODULE"] = job.settings_module
     measure = _start_coverage(job)
+    # Before Django reads the settings: they take the Redis URLs from the environment.
+    start_services(job.services, job.redis_url)
 
     try:
         import django
@@ -116,6 +119,8 @@ def main(argv: list[str]) -> int:
                 "grader.executors.harness.data",
                 "-p",
                 "grader.executors.harness.contract",
+                "-p",
+                "grader.executors.harness.tasks",
             ]
             if job.grader_fixtures
             else []
@@ -135,6 +140,8 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # a submission may raise anything, even SystemExit
         _write_fatal(report_file, "checks", describe_exception(exc, submission))
         return 3
+    finally:
+        stop_services()
     if measure is not None:
         _write_coverage(measure, job)
     plugin.write(code)

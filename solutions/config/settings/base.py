@@ -315,6 +315,43 @@ SPECTACULAR_SETTINGS = {
 # # TODO(lab08): the schema's title, version and docs assets (labs/lab08/README.md, step 1).
 #
 # END LAB08
+# BEGIN LAB09
+# CELERY (config/celery.py reads every CELERY_ setting)
+# ------------------------------------------------------------------------------
+# https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+# Nothing reads a task's return value: the database records what each task did.
+CELERY_TASK_IGNORE_RESULT = True
+# Acknowledge a message once its task has finished, not when it starts: a worker that dies in
+# the middle leaves the message to be delivered again (tasks must therefore be idempotent).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per worker process, so a long task does not hold others back.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A retry waits in the worker (eta); Redis must not hand the message out again meanwhile.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+
+# The published post lists, cached apart from the throttle counters (blog/cache.py), so that
+# emptying or losing one never touches the other.
+CACHES["lists"] = env.cache_url("LIST_CACHE_URL", default="redis://127.0.0.1:6379/1")
+LIST_CACHE_SECONDS = env.int("LIST_CACHE_SECONDS", default=300)
+
+# EMAIL
+# ------------------------------------------------------------------------------
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+# EMAIL_URL=smtp://user:password@host:587 in production; the console prints mails by default.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="BlogCraft <noreply@blogcraft.example.com>"
+)
+
+# STUB LAB09
+# # TODO(lab09): Celery's settings, CELERY_ namespace (labs/lab09/README.md, step 1), the
+# # "lists" cache (step 5) and the mail settings (step 3).
+#
+# END LAB09
 # LOGGING
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/

@@ -1,0 +1,94 @@
+# FILE LAB09
+"""Subscriptions: a signed-in user follows authors, and gets a mail for each post they publish.
+
+- GET /api/subscriptions/: 200, the caller's subscriptions, oldest first.
+- POST /api/subscriptions/ {"author": "<username>"}: 201 with a Location; 400 not_an_author
+  (no such author, or the caller), 409 already_subscribed.
+- DELETE /api/subscriptions/<id>/: 204 for the subscriber; 404 for anyone else, as for an id
+  that does not exist (the answer reveals nothing).
+
+Errors are the API's one error body (api/errors.py); anonymous callers get 401.
+"""
+
+from __future__ import annotations
+
+# BEGIN LAB09
+from django.urls import reverse
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from blog.subscriptions import subscription_create, subscription_delete, subscription_list
+
+# STUB LAB09
+# from rest_framework.permissions import IsAuthenticated
+# from rest_framework.request import Request
+# from rest_framework.response import Response
+# from rest_framework.views import APIView
+#
+# END LAB09
+
+# BEGIN LAB09
+class SubscriptionInputSerializer(serializers.Serializer):
+    author = serializers.CharField(max_length=150)
+
+
+class SubscriptionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField(source="author.username")
+    created_at = serializers.DateTimeField()
+
+
+# END LAB09
+class SubscriptionListApi(APIView):
+    """GET: the caller's subscriptions. POST {"author": username}: follow that author."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        # BEGIN LAB09
+        subscriptions = subscription_list(reader=request.user)
+        return Response(SubscriptionOutputSerializer(subscriptions, many=True).data)
+        # STUB LAB09
+        # # TODO(lab09): the caller's subscriptions (labs/lab09/README.md, step 2).
+        # return Response([])
+        # END LAB09
+
+    def post(self, request: Request) -> Response:
+        # BEGIN LAB09
+        data = SubscriptionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = subscription_create(
+            reader=request.user, author_username=data.validated_data["author"]
+        )
+        location = reverse("api:subscription-detail", kwargs={"subscription_id": subscription.pk})
+        return Response(
+            SubscriptionOutputSerializer(subscription).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+        # STUB LAB09
+        # # TODO(lab09): follow the author named in the body (labs/lab09/README.md, step 2).
+        # return Response(status=501)
+        # END LAB09
+
+
+class SubscriptionDetailApi(APIView):
+    """DELETE: stop following. Only the subscriber finds the subscription; for others it is 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    def delete(self, request: Request, subscription_id: int) -> Response:
+        # BEGIN LAB09
+        subscription = subscription_list(reader=request.user).filter(pk=subscription_id).first()
+        if subscription is None:
+            raise NotFound(f"You have no subscription with id {subscription_id}.")
+        subscription_delete(subscription=subscription)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+        # STUB LAB09
+        # # TODO(lab09): delete the caller's subscription (labs/lab09/README.md, step 2).
+        # return Response(status=501)
+        # END LAB09
