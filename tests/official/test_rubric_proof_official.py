@@ -26,7 +26,7 @@ from tests.support import ROOT, shared_proof
 
 pytestmark = pytest.mark.slow
 
-LABS = ("lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07")
+LABS = ("lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08")
 MIN_MUTANTS = 5
 
 

@@ -39,7 +39,7 @@ OPERATIONS = sorted(
     f"{result.ok().method.upper()} {result.ok().path}" for result in SCHEMA.get_all_operations()
 )
 BOUNDED = settings(
-    max_examples=10,
+    max_examples=3,
     derandomize=True,
     database=None,
     deadline=None,
