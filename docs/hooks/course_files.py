@@ -257,7 +257,8 @@ def generate_solutions(root: Path, wanted: Iterable[str]) -> Path | None:
                 os.rename(work / "tree", current / lab)
             shutil.rmtree(work, ignore_errors=True)
             log.info("snippets: generated %s's solution into %s", lab, current / lab)
-    except (labgen.MarkerError, labgen.ConfigError, OSError) as error:
+    # ValueError: a [generated] file whose command failed (labgen.generated.GeneratedError).
+    except (labgen.MarkerError, labgen.ConfigError, ValueError, OSError) as error:
         raise PluginError(f"cannot generate the labs' solutions for the pages: {error}") from None
     for stale in cache.iterdir() if cache.is_dir() else ():
         if stale != current and stale.is_dir():

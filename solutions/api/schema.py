@@ -160,17 +160,20 @@ extend_schema_view(
         },
     )
 )(HealthCheckApi)
+
 extend_schema_view(
     get=extend_schema(
         summary="Every category",
         responses={200: CategoryOutputSerializer(many=True), **errors()},
     )
 )(CategoryListApi)
+
 extend_schema_view(
     get=extend_schema(
         summary="Every tag", responses={200: TagOutputSerializer(many=True), **errors()}
     )
 )(TagListApi)
+
 extend_schema_view(
     get=extend_schema(
         summary="The posts the caller may see",
@@ -184,6 +187,7 @@ extend_schema_view(
         responses={201: PostOutputSerializer, **errors(400, 403)},
     ),
 )(PostListApi)
+
 extend_schema_view(
     get=extend_schema(
         summary="One post",
@@ -202,6 +206,7 @@ extend_schema_view(
         responses={204: OpenApiResponse(description="Deleted."), **errors(403, 404)},
     ),
 )(PostDetailApi)
+
 extend_schema_view(
     post=extend_schema(
         summary="Move a post through the editorial workflow",
@@ -210,6 +215,7 @@ extend_schema_view(
         responses={200: PostOutputSerializer, **errors(400, 403, 404, 409)},
     )
 )(PostTransitionApi)
+
 extend_schema_view(
     get=extend_schema(
         summary="A post's audit trail, oldest first",
@@ -217,6 +223,7 @@ extend_schema_view(
         responses={200: AuditEntryOutputSerializer(many=True), **errors(403, 404)},
     )
 )(PostHistoryApi)
+
 extend_schema_view(
     get=extend_schema(
         summary="A post's comments, oldest first",
@@ -231,18 +238,21 @@ extend_schema_view(
         responses={201: CommentOutputSerializer, **errors(400, 404)},
     ),
 )(CommentListApi)
+
 extend_schema_view(
     post=extend_schema(
         summary="A token pair for a username and password",
         responses={200: TOKENS, **errors(400)},
     )
 )(TokenObtainApi)
+
 extend_schema_view(
     post=extend_schema(
         summary="A new token pair for a refresh token (which is then refused)",
         responses={200: TOKENS, **errors(400)},
     )
 )(TokenRefreshApi)
+
 extend_schema_view(
     post=extend_schema(
         summary="A new reader's account",
@@ -250,6 +260,7 @@ extend_schema_view(
         responses={201: UserOutputSerializer, **errors(400)},
     )
 )(RegisterApi)
+
 extend_schema_view(
     post=extend_schema(
         summary="End a refresh token",
@@ -257,6 +268,7 @@ extend_schema_view(
         responses={204: OpenApiResponse(description="Refused from now on."), **errors(400)},
     )
 )(LogoutApi)
+
 extend_schema_view(
     get=extend_schema(summary="The caller's own account", responses={200: UserOutputSerializer})
 )(MeApi)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 # BEGIN LAB09
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -23,17 +24,23 @@ from rest_framework.views import APIView
 
 from blog.subscriptions import subscription_create, subscription_delete, subscription_list
 
+from .schema import ErrorSerializer, errors
+
 # STUB LAB09
+# from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+# from rest_framework import serializers
 # from rest_framework.permissions import IsAuthenticated
 # from rest_framework.request import Request
 # from rest_framework.response import Response
 # from rest_framework.views import APIView
 #
+# from .schema import ErrorSerializer, errors
+#
 # END LAB09
 
-# BEGIN LAB09
+# The contract (lab08): what the endpoints take and answer, documented in the schema.
 class SubscriptionInputSerializer(serializers.Serializer):
-    author = serializers.CharField(max_length=150)
+    author = serializers.CharField(max_length=150, help_text="The author's username.")
 
 
 class SubscriptionOutputSerializer(serializers.Serializer):
@@ -42,12 +49,30 @@ class SubscriptionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-# END LAB09
+ALREADY = OpenApiResponse(
+    ErrorSerializer, description="The caller follows this author already (already_subscribed)."
+)
+NOT_AN_AUTHOR = OpenApiResponse(
+    ErrorSerializer,
+    description="No author of that name, or the caller (not_an_author, fields: author).",
+)
+SUBSCRIPTION_ID = OpenApiParameter(
+    "subscription_id",
+    {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    OpenApiParameter.PATH,
+    description="The subscription's id.",
+)
+
+
 class SubscriptionListApi(APIView):
     """GET: the caller's subscriptions. POST {"author": username}: follow that author."""
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="The caller's subscriptions, oldest first",
+        responses={200: SubscriptionOutputSerializer(many=True), **errors()},
+    )
     def get(self, request: Request) -> Response:
         # BEGIN LAB09
         subscriptions = subscription_list(reader=request.user)
@@ -57,6 +82,11 @@ class SubscriptionListApi(APIView):
         # return Response([])
         # END LAB09
 
+    @extend_schema(
+        summary="Follow an author: a mail for each post they publish",
+        request=SubscriptionInputSerializer,
+        responses={201: SubscriptionOutputSerializer, 400: NOT_AN_AUTHOR, 409: ALREADY},
+    )
     def post(self, request: Request) -> Response:
         # BEGIN LAB09
         data = SubscriptionInputSerializer(data=request.data)
@@ -81,6 +111,11 @@ class SubscriptionDetailApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="Stop following an author",
+        parameters=[SUBSCRIPTION_ID],
+        responses={204: OpenApiResponse(description="No longer followed."), **errors(404)},
+    )
     def delete(self, request: Request, subscription_id: int) -> Response:
         # BEGIN LAB09
         subscription = subscription_list(reader=request.user).filter(pk=subscription_id).first()

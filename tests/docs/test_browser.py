@@ -159,7 +159,9 @@ def test_a_learner_reaches_the_newest_lab_and_finds_it_by_search(
         )
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(20_000)
+            # A guard against a page that hangs, not a speed requirement: on a loaded machine
+            # Material's search index (a web worker) can hold typing up for many seconds.
+            page.set_default_timeout(60_000)
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
 

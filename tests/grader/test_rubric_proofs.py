@@ -39,6 +39,7 @@ def _alternatives(lab: str) -> list[Mutant]:
             edits=tuple(
                 Edit(str(e["file"]), str(e["find"]), str(e["replace"])) for e in entry["edits"]
             ),
+            regenerate=tuple(str(name) for name in entry.get("regenerate", ())),
         )
         for entry in entries
     ]

@@ -28,7 +28,7 @@ from tests.support import ROOT, shared_proof
 
 pytestmark = pytest.mark.slow
 
-LABS = ("lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "capstone")
+LABS = ("lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "capstone")
 MIN_MUTANTS = 5
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from grader.course.labgen.config import GeneratedFile, LabConfig
 from grader.course.labgen.markers import Kind, is_present
 
-TIMEOUT = 120.0
+TIMEOUT = 600.0  # normally a few seconds; the bound only stops a command that hangs
 MODE = 0o644
 
 

@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-MAX_EXAMPLES = 12  # per operation; each sends one request
+MAX_EXAMPLES = 6  # per operation; each sends one request (the grading-time budget: BENCHMARKS.md)
 BUDGET_SECONDS = 90.0
 BASE_URL = "http://127.0.0.1:8000"  # only how curl lines are written: requests go through ``api``
 SHOWN = 3  # broken operations named in one message
@@ -86,6 +86,7 @@ class ContractReport:
     not_reached: list[str] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
+    budget: float = BUDGET_SECONDS
 
     @property
     def ok(self) -> bool:
@@ -108,7 +109,7 @@ class ContractReport:
         if self.not_reached:
             return (
                 f"{len(self.not_reached)} of {len(self.operations)} operations were not tried "
-                f"within {BUDGET_SECONDS:.0f} seconds (first: {self.not_reached[0]}): every "
+                f"within {self.budget:.0f} seconds (first: {self.not_reached[0]}): every "
                 "request must be answered quickly"
             )
         return f"schemathesis sent {self.requests} requests to {len(self.operations)} operations"
@@ -172,7 +173,7 @@ class ContractRunner:
         from schemathesis.core.result import Ok
 
         loaded = schemathesis.openapi.from_dict(dict(schema))
-        report = ContractReport()
+        report = ContractReport(budget=self.budget)
         started = time.monotonic()
         operations = []
         for result in loaded.get_all_operations():

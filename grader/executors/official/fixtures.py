@@ -21,6 +21,11 @@ very ones local mode runs; only the fixtures behind them differ:
     Asks the agent to point the default database at an unreachable one for the duration of the
     check (the learner's code meets a real driver error, as in local mode). The agent must
     confirm the switch, or the check fails closed for manual review.
+``contract``
+    schemathesis over this ``api`` (:class:`~grader.executors.harness.contract.ContractRunner`,
+    local mode's very runner): the requests are generated and judged here, in the trusted
+    process, and sent to the sandboxed server over HTTP, so the verdict rests on what the
+    server answered, never on what it reports.
 ``data``, ``models``, ``queries``, ``clock``
     The same contracts as local mode's, each call one request to the agent, each answer
     validated before the check sees it (:mod:`grader.executors.official.remote`, which documents the
@@ -56,6 +61,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from grader.executors.harness.contract import ContractRunner
 from grader.executors.harness.fixtures import ApiResponse, SettingsProbe
 from grader.executors.official.job import OfficialJob
 from grader.executors.official.probe import run_settings_probe
@@ -412,6 +418,11 @@ class OfficialFixtures:
     def api(self) -> HttpApiClient:
         """HTTP client for the sandboxed server (see module docstring)."""
         return HttpApiClient(self.connection, self.control)
+
+    @pytest.fixture
+    def contract(self, api: HttpApiClient) -> ContractRunner:
+        """schemathesis through ``api``, judged in this process (see module docstring)."""
+        return ContractRunner(api)
 
     @pytest.fixture
     def data(self) -> RemoteData:

@@ -41,7 +41,7 @@ OPERATIONS = sorted(
     f"{result.ok().method.upper()} {result.ok().path}" for result in SCHEMA.get_all_operations()
 )
 BOUNDED = settings(
-    max_examples=10,
+    max_examples=3,
     derandomize=True,
     database=None,
     deadline=None,
@@ -69,7 +69,14 @@ def _headers(user: Any) -> dict[str, str]:
 def test_the_contract_lists_every_endpoint() -> None:
     assert "GET /api/posts/" in OPERATIONS
     assert "POST /api/posts/{post_id}/transition/" in OPERATIONS
-    assert len(OPERATIONS) == 17
+# END LAB08
+# BEGIN LAB08 UNTIL LAB09
+#     assert len(OPERATIONS) == 17
+# END LAB08
+# BEGIN LAB09
+    assert len(OPERATIONS) == 20  # lab09 adds the three operations of the subscriptions
+# END LAB09
+# BEGIN LAB08
 
 
 @pytest.mark.parametrize("label", OPERATIONS)

@@ -24,7 +24,9 @@ class UserOutputSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField()
+    # An account may have no e-mail address (it is optional at registration): "" is not an
+    # e-mail address, so the schema must not promise the email format.
+    email = serializers.CharField(help_text="The account's e-mail address, or empty.")
     role = serializers.CharField()
 
 

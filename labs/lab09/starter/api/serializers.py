@@ -72,7 +72,8 @@ class PostOutputSerializer(serializers.Serializer):
     author = AuthorOutputSerializer()
     category = CategoryOutputSerializer()
     tags = TagOutputSerializer(many=True, source="tags.all")
-    published_at = serializers.DateTimeField()
+    # null until the post is published: the schema must say so, or a client believes it never is.
+    published_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

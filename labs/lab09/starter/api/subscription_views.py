@@ -11,10 +11,40 @@ Errors are the API's one error body (api/errors.py); anonymous callers get 401.
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from .schema import ErrorSerializer, errors
+
+
+# The contract (lab08): what the endpoints take and answer, documented in the schema.
+class SubscriptionInputSerializer(serializers.Serializer):
+    author = serializers.CharField(max_length=150, help_text="The author's username.")
+
+
+class SubscriptionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    author = serializers.CharField(source="author.username")
+    created_at = serializers.DateTimeField()
+
+
+ALREADY = OpenApiResponse(
+    ErrorSerializer, description="The caller follows this author already (already_subscribed)."
+)
+NOT_AN_AUTHOR = OpenApiResponse(
+    ErrorSerializer,
+    description="No author of that name, or the caller (not_an_author, fields: author).",
+)
+SUBSCRIPTION_ID = OpenApiParameter(
+    "subscription_id",
+    {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    OpenApiParameter.PATH,
+    description="The subscription's id.",
+)
 
 
 class SubscriptionListApi(APIView):
@@ -22,10 +52,19 @@ class SubscriptionListApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="The caller's subscriptions, oldest first",
+        responses={200: SubscriptionOutputSerializer(many=True), **errors()},
+    )
     def get(self, request: Request) -> Response:
         # TODO(lab09): the caller's subscriptions (labs/lab09/README.md, step 2).
         return Response([])
 
+    @extend_schema(
+        summary="Follow an author: a mail for each post they publish",
+        request=SubscriptionInputSerializer,
+        responses={201: SubscriptionOutputSerializer, 400: NOT_AN_AUTHOR, 409: ALREADY},
+    )
     def post(self, request: Request) -> Response:
         # TODO(lab09): follow the author named in the body (labs/lab09/README.md, step 2).
         return Response(status=501)
@@ -36,6 +75,11 @@ class SubscriptionDetailApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="Stop following an author",
+        parameters=[SUBSCRIPTION_ID],
+        responses={204: OpenApiResponse(description="No longer followed."), **errors(404)},
+    )
     def delete(self, request: Request, subscription_id: int) -> Response:
         # TODO(lab09): delete the caller's subscription (labs/lab09/README.md, step 2).
         return Response(status=501)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("api/auth/", include("api.auth_urls")),
+    path("api/", include("api.docs_urls")),
 ]

@@ -67,6 +67,10 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     # Stores issued refresh tokens and the ones refused from now on (logout, rotation).
     "rest_framework_simplejwt.token_blacklist",
+    # The OpenAPI schema generated from the project, and the documentation pages' own copies of
+    # Swagger UI and Redoc (no CDN: the pages work offline and in CI).
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 LOCAL_APPS = [
     "accounts",
@@ -81,6 +85,9 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # https://docs.djangoproject.com/en/5.2/ref/settings/#middleware
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the docs pages' Swagger UI and Redoc) from the project itself, right after
+    # SecurityMiddleware as WhiteNoise asks, whether DEBUG is on or off.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -124,6 +131,9 @@ TEMPLATES = [
 # https://docs.djangoproject.com/en/5.2/ref/settings/#static-url
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise finds the apps' static files where they are, so nothing needs `collectstatic`
+# before the docs pages work; a deployment that collects them may turn this off.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
@@ -153,6 +163,8 @@ REST_FRAMEWORK = {
         "reader": "60/minute",
         "author": "120/minute",
     },
+    # drf-spectacular reads every view, serializer and setting above to write the schema.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # SIMPLE JWT
@@ -189,6 +201,34 @@ API_V1_MIGRATION_NOTES = env.str(
     "API_V1_MIGRATION_NOTES",
     default="https://blogcraft.example.com/docs/api/migrating-to-v2/",
 )
+
+# OPENAPI SCHEMA (drf-spectacular)
+# ------------------------------------------------------------------------------
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+# The schema served at /api/schema/ must equal the committed openapi.yaml (the contract):
+# regenerate it with `python manage.py spectacular --file openapi.yaml` after a change.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BlogCraftAI blog API",
+    "DESCRIPTION": (
+        "Posts, comments, categories and tags, with JSON Web Token authentication. Choose a "
+        "version with `Accept: application/json; version=2` (pages); no version is version 1 "
+        "(arrays, deprecated). Every error has the body of the `Error` component."
+    ),
+    "VERSION": "2.0.0",
+    # The schema endpoint itself is not part of the API it describes.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate components for what a client sends and what it reads back (PostRequest, Post).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load Swagger UI and Redoc from this project (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Every 4xx an operation can answer, with the one error body (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_common_errors",
+    ],
+}
 
 # TODO(lab09): Celery's settings, CELERY_ namespace (labs/lab09/README.md, step 1), the
 # "lists" cache (step 5) and the mail settings (step 3).
