@@ -78,6 +78,12 @@ def _row_text(criterion: dict[str, Any], root: dict[str, Any] | None) -> str:
         title = root["title"] if len(root["title"]) <= 48 else root["title"][:47] + "…"
         where = f"step {step}, “{title}”" if step is not None else f"“{title}”"
         return f"Waits on {where}, which fails: fix that first, then grade again."
+    if criterion["status"] == "official_only" and criterion["tests"]:  # learners' edition
+        tests = criterion["tests"]
+        passed = sum(t["outcome"] == "passed" for t in tests)
+        return (
+            f"Public checks for this criterion: {passed}/{len(tests)} pass. {criterion['feedback']}"
+        )
     detail, advice = criterion["detail"], criterion["feedback"]
     if criterion["status"] == "failed" and detail and advice and advice not in detail:
         return f"{detail}\nWhat to do: {advice}"
