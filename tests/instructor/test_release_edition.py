@@ -626,3 +626,35 @@ def test_the_next_lab_is_added_to_an_existing_edition(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "not a learners' edition" in refused.stderr
     assert (stranger / "notes.txt").is_file()
+
+
+@pytest.mark.slow
+def test_the_editions_readme_commands_work_there(tmp_path: Path) -> None:
+    """Issue 20: the edition's README said `python3 noxw.py -s tests`, which failed there
+    (`labgen: solutions/labs.toml: not found`), as did `nox -s labs`. Build a lab01 edition and
+    run its README's commands as written (nox from this environment stands in for noxw.py,
+    which would first install nox)."""
+    import os
+
+    dest = tmp_path / "learners"
+    build_edition(ROOT, dest, include_untracked=True, labs=("lab01",))
+    readme = (dest / "README.md").read_text(encoding="utf-8")
+    assert "solutions/" not in readme
+    block = re.search(r"```bash\n(.*?)```", readme, re.S)
+    assert block is not None
+    commands = [line.split() for line in block.group(1).splitlines() if line.strip()]
+    assert [c[:3] for c in commands] == [["python3", "noxw.py", "-s"]] * 2
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTEST_ADDOPTS")}
+    env.update(NO_COLOR="1", PWD=str(dest))
+    outputs = []
+    for command in [*commands, ["python3", "noxw.py", "-s", "labs"]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "nox", *command[2:]], cwd=dest, env=env,
+            capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        outputs.append(done.stdout + done.stderr)
+    grade, tests, labs = outputs
+    assert "Public checks for this criterion:" in grade
+    assert "Learners' edition OK: lab01 complete, every starter starts." in tests
+    assert "has no solutions/" in labs
