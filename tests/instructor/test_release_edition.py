@@ -645,7 +645,7 @@ def test_the_editions_readme_commands_work_there(tmp_path: Path) -> None:
     commands = [line.split() for line in block.group(1).splitlines() if line.strip()]
     assert [c[:3] for c in commands] == [["python3", "noxw.py", "-s"]] * 2
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTEST_ADDOPTS")}
-    env.update(NO_COLOR="1", PWD=str(dest))
+    env.update(NO_COLOR="1", PWD=str(dest), COLUMNS="400")
     outputs = []
     for command in [*commands, ["python3", "noxw.py", "-s", "labs"]]:
         done = subprocess.run(

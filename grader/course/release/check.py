@@ -37,7 +37,7 @@ def check_edition(root: Path) -> list[str]:
         except RubricError as exc:
             problems.append(f"{lab}: {exc}")
         if not any((folder / PUBLIC_DIR).glob("test_*.py")):
-            problems.append(f"labs/{lab}/{PUBLIC_DIR}/ has no public tests; pull the edition again.")
+            problems.append(f"labs/{lab}/{PUBLIC_DIR}/ holds no public test: pull it again.")
         if (folder / "starter" / "manage.py").is_file():
             done = subprocess.run(
                 [sys.executable, "manage.py", "check"],
