@@ -121,9 +121,9 @@ def apply_reviews(document: dict[str, Any], reviews: Mapping[str, Review]) -> di
     ``awaiting_instructor`` are ignored (the rubric changed). A document without reviews comes
     back unchanged (the same object); otherwise a copy, so a stored result is never edited.
     """
-    pending = {
-        c["id"] for c in document.get("criteria", []) if c.get("status") == AWAITING
-    } & set(reviews)
+    pending = {c["id"] for c in document.get("criteria", []) if c.get("status") == AWAITING} & set(
+        reviews
+    )
     if document.get("status") != "graded" or not pending:
         return document
     folded = copy.deepcopy(document)

@@ -14,6 +14,11 @@
 Text edits rather than patch files: they survive unrelated changes to the solution, and when the
 solution moves on, the ``find`` that no longer matches names the mutant to update.
 
+A mutant may end with ``regenerate = ["openapi.yaml"]``: after its edits, each named file of
+labs.toml's ``[generated]`` table is written again by its command in the mutated tree. That is
+the learner who changed the code *and* regenerated the committed contract (lab08), so the
+mutant loses what the code change costs and not the stale contract as well.
+
 In a notebook, an edit names the cell by its nbgrader grade id, ``cell = "prefetch_related"``
 (with ``file`` the notebook): ``find`` and ``replace`` then apply to that cell's source as the
 author sees it in Jupyter, not to the JSON text that stores it.
@@ -42,6 +47,7 @@ class Mutant:
     description: str
     loses: tuple[str, ...]
     edits: tuple[Edit, ...]
+    regenerate: tuple[str, ...] = ()
 
 
 def load_mutants(path: Path, criterion_ids: set[str]) -> list[Mutant]:
@@ -68,6 +74,7 @@ def load_mutants(path: Path, criterion_ids: set[str]) -> list[Mutant]:
                     )
                     for e in entry["edits"]
                 ),
+                regenerate=tuple(str(name) for name in entry.get("regenerate", ())),
             )
         except (KeyError, TypeError) as exc:
             raise RubricError(f"{path}: a mutant lacks {exc}") from None
@@ -82,7 +89,8 @@ def load_mutants(path: Path, criterion_ids: set[str]) -> list[Mutant]:
 
 
 def apply_mutant(tree: Path, mutant: Mutant) -> None:
-    """Apply ``mutant``'s edits to the files under ``tree`` in place."""
+    """Apply ``mutant``'s edits to the files under ``tree`` in place, then regenerate the files
+    it names (see the module docstring)."""
     for edit in mutant.edits:
         target = tree / edit.file
         if edit.cell is not None:
@@ -106,3 +114,20 @@ def apply_mutant(tree: Path, mutant: Mutant) -> None:
                 f"(expected exactly once): {edit.find!r}"
             )
         target.write_text(text.replace(edit.find, edit.replace), encoding="utf-8")
+    if mutant.regenerate:
+        _regenerate(tree, mutant)
+
+
+def _regenerate(tree: Path, mutant: Mutant) -> None:
+    from grader.course.labgen.config import load_config
+    from grader.course.labgen.generated import run_command
+    from grader.labs import find_course_root
+
+    entries = {e.path: e for e in load_config(find_course_root() / "solutions").generated}
+    for name in mutant.regenerate:
+        if name not in entries:
+            raise RubricError(
+                f"mutant {mutant.id!r}: {name} is not in labs.toml's [generated] table"
+            )
+        data = run_command(entries[name], tree, f"mutant {mutant.id}: {name}")
+        (tree / name).write_bytes(data)

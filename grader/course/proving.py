@@ -6,8 +6,7 @@ Used by the course's test suite and by course authors (``python -m grader prove 
 
 A criterion a graded run reports as ``not_run`` could not be decided by that run (it needs
 PostgreSQL and the proof runs on SQLite): it is left out of the comparisons and listed in
-``Proof.notes``, and a mutant that only loses such criteria is not graded. In official mode an
-earlier notebook lab (lab03), which official mode does not grade, is skipped with a note too.
+``Proof.notes``, and a mutant that only loses such criteria is not graded.
 Notebook labs' source notebooks are added to the generated solution
 (:func:`grader.executors.notebook.add_source_notebooks`).
 """
@@ -97,13 +96,6 @@ def prove_lab(root: Path, lab: str, options: GradeOptions | None = None) -> Proo
         for earlier in order[: order.index(lab)]:
             earlier_dir = root / "labs" / earlier
             if not (earlier_dir / "hidden").is_dir():
-                continue
-            official = options is not None and options.mode == "official"
-            if official and load_rubric(earlier_dir / "rubric.toml").notebook is not None:
-                proof.notes.append(
-                    f"{lab} solution against the {earlier} rubric not proven: {earlier} is a "
-                    "notebook lab, which official mode does not grade yet"
-                )
                 continue
             result = grade_submission(earlier_dir, solution, options)
             proof.results[f"earlier:{earlier}"] = result

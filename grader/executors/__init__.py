@@ -38,8 +38,8 @@ def choose_executor(rubric: Rubric, mode: str, database: str, repeat: int = 1) -
     """The executor for ``rubric`` in ``mode``; a one-line UsageError for what cannot be done.
 
     Refusals come before anything is staged: an unknown mode, ``--repeat`` outside official
-    mode, official mode without bubblewrap or root, on PostgreSQL, on the learners' edition or
-    for a notebook lab.
+    mode, official mode without bubblewrap or root, on a PostgreSQL server URL or on the
+    learners' edition.
     """
     if mode not in ("local", "official"):
         raise UsageError(f"Unknown grading mode {mode!r}: use 'local' or 'official'.")
@@ -47,14 +47,13 @@ def choose_executor(rubric: Rubric, mode: str, database: str, repeat: int = 1) -
         raise UsageError("--repeat applies to official grading only; add --official.")
     public = is_self_check(rubric)
     if mode == "official":
-        if rubric.notebook is not None and not public:
-            raise UsageError(
-                f"{rubric.lab} is a notebook lab, graded by nbgrader, which official mode does not "
-                "run; grade it without --official (a separate, hardened local process)."
-            )
         from grader.executors.official.runner import OfficialExecutor, check_official_request
 
         check_official_request(database, public)
+        if rubric.notebook is not None:
+            from grader.executors.official.notebook import OfficialNotebookExecutor
+
+            return OfficialNotebookExecutor()
         return OfficialExecutor()
     if public:
         from grader.executors.selfcheck import SelfCheckExecutor

@@ -88,7 +88,17 @@ class PostOutputSerializer(serializers.Serializer):
     author = AuthorOutputSerializer()
     category = CategoryOutputSerializer()
     tags = TagOutputSerializer(many=True, source="tags.all")
-    published_at = serializers.DateTimeField()
+    # END LAB04
+    # BEGIN LAB04 UNTIL LAB08
+    # published_at = serializers.DateTimeField()
+    # END LAB04
+    # BEGIN LAB08
+    # null until the post is published: the schema must say so, or a client believes it never is.
+    published_at = serializers.DateTimeField(allow_null=True)
+    # STUB LAB08
+    # published_at = serializers.DateTimeField()
+    # END LAB08
+    # BEGIN LAB04
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -15,4 +15,9 @@ urlpatterns = [
     # STUB LAB05
     # path("api/auth/", include("api.auth_urls")),  # given: the views are yours to finish
     # END LAB05
+    # BEGIN LAB08
+    path("api/", include("api.docs_urls")),
+    # STUB LAB08
+    # # TODO(lab08): serve the schema and its docs pages (labs/lab08/README.md, step 2).
+    # END LAB08
 ]

@@ -84,7 +84,7 @@ def test_placeholders_in_rubric_text_are_escaped_outside_code_spans(course: Path
         rubric.read_text().replace(
             'feedback = "Make the first thing work."',
             'feedback = "Send Authorization: Bearer <access> to GET /api/posts/<id>/ '
-            "and {\\\"to\\\": \\\"<status>\\\"}; R&amp;D stays R&D, `curl -H '<h>'` as is.\"",
+            'and {\\"to\\": \\"<status>\\"}; R&amp;D stays R&D, `curl -H \'<h>\'` as is."',
         )
     )
     readme = course / "labs/lab01/README.md"

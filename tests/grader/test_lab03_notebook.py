@@ -296,9 +296,21 @@ def test_rubric_loader_reads_a_notebook_lab(tmp_path: Path):
     assert rubric.criteria[0].requires == "postgresql"
 
 
-def test_official_mode_refuses_a_notebook_lab_before_anything_runs(tmp_path: Path):
-    with pytest.raises(UsageError, match="notebook lab"):
-        grade_submission(LAB03, LAB03 / "starter", GradeOptions(mode="official"))
+def test_official_mode_refuses_a_server_url_for_a_notebook_lab_before_anything_runs(
+    tmp_path: Path,
+):
+    """Official mode grades lab03 in a sandbox (tests/official/test_rubric_proof_official.py),
+    which cannot reach a server: a URL is refused as for every lab, before staging."""
+    from grader.executors.official import official_unavailable_reason
+
+    if official_unavailable_reason():
+        pytest.skip(official_unavailable_reason() or "")
+    with pytest.raises(UsageError, match="starts one of its own inside the sandbox"):
+        grade_submission(
+            LAB03,
+            LAB03 / "starter",
+            GradeOptions(mode="official", database="postgres://u@127.0.0.1:5432/x"),
+        )
 
 
 @pytest.mark.parametrize(

@@ -51,8 +51,10 @@ def test_rubric_has_eight_checked_criteria_two_gates_and_100_points() -> None:
 def test_every_see_anchor_is_a_heading_of_the_handout() -> None:
     handout = (LAB07 / "README.md").read_text(encoding="utf-8")
     headings = {
-        "README.md#" + "".join(
-            ch for ch in line.lstrip("#").strip().lower().replace(" ", "-")
+        "README.md#"
+        + "".join(
+            ch
+            for ch in line.lstrip("#").strip().lower().replace(" ", "-")
             if ch.isalnum() or ch == "-"
         )
         for line in handout.splitlines()

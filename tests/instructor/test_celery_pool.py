@@ -310,6 +310,44 @@ def test_ten_submissions_through_real_workers_score_as_the_local_pool(
     assert set(mailbox.keys("celery-task-meta-*")) <= stored_before
 
 
+def test_official_grading_through_real_workers_scores_as_the_local_pool(
+    workers: Workers, lab01_variants: dict[str, Path], tmp_path: Path
+) -> None:
+    """``cohort grade --official --backend celery``: each worker grades in the sandbox, and the
+    results are official ones with the local pool's official scores. (A worker once compared
+    the job's official checks digest with its local one and refused every official job.)"""
+    from grader.executors.official import official_unavailable_reason
+
+    if official_unavailable_reason() and os.environ.get("CI") != "true":
+        pytest.skip(official_unavailable_reason() or "")
+    cohort = {"o1": "solution", "o2": "starter", "o3": "api-not-routed"}
+    for backend in ("celery", "local"):
+        subs = tmp_path / backend
+        for learner, variant in cohort.items():
+            add_submission(subs, learner, lab01_variants[variant], "folder")
+        roster = write_roster(tmp_path / f"{backend}.csv", list(cohort))
+        args = [
+            "cohort", "grade", "--lab", "lab01", "--official", "--submissions", str(subs),
+            "--roster", str(roster), "--gradebook", str(tmp_path / f"{backend}.sqlite3"),
+            "--cache", str(tmp_path / f"cache-{backend}"), "--no-progress",
+        ]  # fmt: skip
+        extra = ["--backend", "celery", "--queue", workers.queue] if backend == "celery" else []
+        done = grader_cli(*args, *extra, env=workers.env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "graded 3, already graded and unchanged 0" in done.stdout, done.stdout
+    workers.observe()
+    graded: dict[str, dict[str, tuple[str, int | None, str]]] = {}
+    for backend in ("celery", "local"):
+        with Gradebook.open(gradebook_url(str(tmp_path / f"{backend}.sqlite3"), ROOT)) as book:
+            graded[backend] = {
+                g.learner.id: (g.status, g.points, g.document["mode"]) for g in book.grades("lab01")
+            }
+    assert graded["celery"] == graded["local"]
+    assert {mode for _, _, mode in graded["celery"].values()} == {"official"}
+    assert graded["celery"]["o1"][1] == EXPECTED_POINTS["solution"]
+    assert graded["celery"]["o2"][1] == EXPECTED_POINTS["starter"]
+
+
 @pytest.mark.slow
 def test_results_of_an_interrupted_dispatcher_are_collected_not_graded_again(
     workers: Workers, lab01_variants: dict[str, Path], tmp_path: Path

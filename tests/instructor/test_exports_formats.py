@@ -264,8 +264,7 @@ def test_an_override_shows_in_the_published_result_and_in_junit() -> None:
     assert document["override"] == {"points": 95, "graded_points": 80, "reason": "r", "by": None}
     assert result["score"]["points"] == 80  # the gradebook's own document is left as it was
     props = {
-        p.get("name"): p.get("value")
-        for p in ET.fromstring(to_junit(document)).iter("property")
+        p.get("name"): p.get("value") for p in ET.fromstring(to_junit(document)).iter("property")
     }
     assert props["score"] == "95/100"
     assert props["override_graded_points"] == "80"

@@ -39,7 +39,7 @@ from tests.instructor.conftest import grader_cli
 from tests.support import ROOT
 
 LAB01 = ROOT / "labs" / "lab01" / "rubric.toml"
-DEMO = '''
+DEMO = """
 [[criteria]]
 id = "demo"
 title = "The demo shows the service working end to end"
@@ -56,7 +56,7 @@ points = 10
 outcome = 1
 kind = "manual"
 feedback = "In the code review: names, module boundaries, no dead code."
-'''
+"""
 DIGEST_1 = "sha256:" + "11" * 32
 DIGEST_2 = "sha256:" + "22" * 32
 CHECKS_1 = "sha256:" + "c1" * 32

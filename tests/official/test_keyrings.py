@@ -36,6 +36,7 @@ pytestmark = [
     pytest.mark.skipif(SYSCALLS.get(__import__("platform").machine()) is None, reason="keyctl"),
 ]
 
+
 def _as_uid(uid: int, action: str, description: str, ring: int = KEY_SPEC_USER_KEYRING) -> int:
     name = description.encode()
     if action == "add":

@@ -113,3 +113,21 @@ def test_a_server_url_is_refused_with_what_to_type(
     assert "Use --database postgres (no URL)" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_the_notebook_lab_is_graded_on_the_sandbox_server_with_its_limits_said(
+    official: Any, sandbox_postgres: None, tmp_path: Path
+) -> None:
+    """lab03's nbgrader autograde in a sandbox, on its own PostgreSQL: full-text search is
+    decided, and the result says what official mode cannot guarantee for a notebook."""
+    from grader.course.labgen import load_config
+    from grader.executors.notebook import add_source_notebooks
+
+    solution = tmp_path / "lab03"
+    generate_lab(ROOT / "solutions", "lab03", "solution", solution)
+    add_source_notebooks(ROOT, "lab03", solution, list(load_config(ROOT / "solutions").labs))
+    result = official(solution, lab_dir=ROOT / "labs" / "lab03", database="postgres")
+    assert result["environment"]["database"] == "postgresql"
+    assert result["integrity"]["flags"] == []
+    assert set(_statuses(result).values()) == {"passed"}, _statuses(result)
+    assert "learner's own kernel" in " ".join(result["integrity"]["notes"])

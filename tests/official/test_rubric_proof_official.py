@@ -1,12 +1,14 @@
-"""Rubrics proven in official mode: for lab01, lab02 and lab04 to lab07 the solution scores full
+"""Rubrics proven in official mode: for lab01 to lab07 the solution scores full
 marks with no integrity flag, the starter fails every criterion, and each mutant in the lab's
 ``hidden/mutants.toml`` loses exactly its criteria, all graded by the out-of-process fixtures
 (``data``, ``models``, ``queries``, ``clock``, ``api.authenticate``, ...) and the sandboxed
 learner-tests gate. And both modes give every proof submission the same score: official
 grading measures what local grading measures, only where the learner cannot reach the verdict.
 
-lab03 (the notebook lab) is not graded in official mode yet; criteria that need PostgreSQL are
-``not_run`` on SQLite in both modes and left out, as ``grader.course.proving`` does.
+lab03, the notebook lab, runs nbgrader in a sandbox and says in every result what that cannot
+guarantee (``integrity.notes``). Criteria that need PostgreSQL are ``not_run`` on SQLite in both
+modes and left out, as ``grader.course.proving`` does (tests/official/test_official_postgres.py
+grades them on the sandbox's own server).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import pytest
 from grader.course.proving import Proof
 from grader.pipeline import GradeOptions
 from grader.result import validate_result
+from grader.rubric import load_rubric
 from tests.support import ROOT, shared_proof
 
 pytestmark = pytest.mark.slow
 
-LABS = ("lab01", "lab02", "lab04", "lab05", "lab06", "lab07")
+LABS = ("lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07")
 MIN_MUTANTS = 5
 
 
@@ -64,6 +67,10 @@ def test_rubric_proven_in_official_mode(lab: str, official_proofs: Callable[[str
     assert solution["score"]["points"] == gradable
     assert all(c["status"] in ("passed", "not_run") for c in solution["criteria"])
     assert proof.results["starter"]["score"]["points"] == 0
+    notebook = load_rubric(ROOT / "labs" / lab / "rubric.toml").notebook is not None
+    for key, result in proof.results.items():
+        if result["status"] == "graded" and not key.startswith("earlier:"):
+            assert bool(result["integrity"].get("notes")) == notebook, (key, result["integrity"])
 
 
 @pytest.mark.parametrize("lab", [_per_lab(lab) for lab in LABS])

@@ -1,4 +1,5 @@
-"""``solutions/labs.toml``: the course's lab order, the paths never copied, the ``[files]`` table.
+"""``solutions/labs.toml``: the course's lab order, the paths never copied, the ``[files]`` table,
+and the ``[generated]`` table of files a command writes into each generated tree.
 
 The file is validated strictly (unknown keys, unknown labs in ``[files]``, ``[files]`` entries
 naming files that do not exist) because a silently ignored typo would leak solution code into a
@@ -17,11 +18,27 @@ from pathlib import Path
 from grader.course.labgen.markers import LAB_NAME, FileDirective
 
 CONFIG_NAME = "labs.toml"
-_KEYS = frozenset({"labs", "exclude", "keep", "files"})
+_KEYS = frozenset({"labs", "exclude", "keep", "files", "generated"})
+_GENERATED_KEYS = frozenset({"lab", "command", "env"})
 
 
 class ConfigError(ValueError):
     """labs.toml is missing or malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """A file the generator writes by running ``command`` in a generated tree (its stdout).
+
+    ``directive`` says in which trees it exists, as a ``[files]`` entry does; ``command`` is run
+    with the interpreter that runs the generator, in the tree, with ``env`` added to a minimal
+    environment. The source folder's own copy (the newest lab's) is checked the same way.
+    """
+
+    path: str
+    directive: FileDirective
+    command: tuple[str, ...]
+    env: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,7 @@ class LabConfig:
     exclude: tuple[str, ...]
     files: Mapping[str, FileDirective]
     keep: tuple[str, ...] = ()
+    generated: tuple[GeneratedFile, ...] = ()
 
     def is_kept(self, relative: str) -> bool:
         """Whether a POSIX path relative to a starter matches a ``keep`` pattern."""
@@ -86,7 +104,14 @@ def load_config(source: Path) -> LabConfig:
     exclude = _string_list(data.get("exclude", []), "exclude", path)
     files = _files_table(data.get("files", {}), labs, source, path)
     keep = _string_list(data.get("keep", []), "keep", path)
-    config = LabConfig(tuple(labs), tuple(exclude), files, tuple(keep))
+    generated = _generated_table(data.get("generated", {}), labs, path)
+    config = LabConfig(tuple(labs), tuple(exclude), files, tuple(keep), generated)
+    for entry in generated:
+        if not config.is_excluded(entry.path):
+            raise ConfigError(
+                f"{path}: [generated] {entry.path!r} is not excluded too; the generator would "
+                "copy the source folder's copy instead of writing each lab's own"
+            )
     for pattern in keep:
         if not config.is_excluded(pattern):
             raise ConfigError(
@@ -122,6 +147,35 @@ def _files_table(
             raise ConfigError(f"{path}: [files] {relative!r} is not a file under {source}")
         files[relative] = FileDirective(words[0], len(words) == 2)
     return files
+
+
+def _generated_table(table: object, labs: list[str], path: Path) -> tuple[GeneratedFile, ...]:
+    """``{"file" = {lab = "labNN [solution]", command = [...], env = {...}}}``, checked."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [generated] must be a table")
+    found: list[GeneratedFile] = []
+    for relative, entry in table.items():
+        where = f"{path}: [generated] {relative!r}"
+        if not isinstance(entry, dict) or set(entry) - _GENERATED_KEYS or "command" not in entry:
+            raise ConfigError(f"{where} must be a table of lab, command and env")
+        words = str(entry.get("lab", "")).lower().split()
+        if len(words) not in (1, 2) or (len(words) == 2 and words[1] != "solution"):
+            raise ConfigError(f'{where}: lab must be "labNN" or "labNN solution"')
+        if words[0] not in labs:
+            raise ConfigError(f"{where} names unknown lab {words[0]!r}")
+        command = _string_list(entry["command"], "command", path)
+        env = entry.get("env", {})
+        if not command or not isinstance(env, dict):
+            raise ConfigError(f"{where}: command must be a non-empty list, env a table")
+        found.append(
+            GeneratedFile(
+                relative,
+                FileDirective(words[0], len(words) == 2),
+                tuple(command),
+                {str(k): str(v) for k, v in env.items()},
+            )
+        )
+    return tuple(found)
 
 
 @cache

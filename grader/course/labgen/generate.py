@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from grader.course.labgen.config import CONFIG_NAME, LabConfig, load_config
+from grader.course.labgen.generated import MODE as GENERATED_MODE
+from grader.course.labgen.generated import add_generated
 from grader.course.labgen.markers import KINDS, Kind, MarkerError, is_present, parse, render
 
 
@@ -52,7 +54,10 @@ def build_tree(source: Path, config: LabConfig, lab: str, kind: Kind) -> dict[st
     """The generated tree for ``lab`` (already resolved) and ``kind``, keyed by relative path.
 
     Text (valid UTF-8) files have their markers applied; other files are copied byte for byte,
-    present in every lab unless the ``[files]`` table says otherwise. Raises MarkerError.
+    present in every lab unless the ``[files]`` table says otherwise. Files of the
+    ``[generated]`` table are then written by their command, run in a copy of the tree
+    (:mod:`grader.course.labgen.generated`). Raises MarkerError, or GeneratedError when a
+    command fails.
     """
     tree: dict[str, OutputFile] = {}
     for relative in source_files(source, config):
@@ -79,6 +84,9 @@ def build_tree(source: Path, config: LabConfig, lab: str, kind: Kind) -> dict[st
         rendered = render(marked, lab, kind, config.labs)
         if rendered is not None:
             tree[relative] = OutputFile(rendered.encode("utf-8"), mode)
+    made = add_generated({k: v.data for k, v in tree.items()}, config, lab, kind)
+    for relative, data in made.items():
+        tree[relative] = OutputFile(data, GENERATED_MODE)
     return tree
 
 

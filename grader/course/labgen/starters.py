@@ -15,6 +15,7 @@ from pathlib import Path
 
 from grader.course.labgen.config import LabConfig, load_config
 from grader.course.labgen.generate import OutputFile, build_tree, resolve_lab, write_tree
+from grader.course.labgen.generated import source_copy
 
 STARTER = "starter"
 
@@ -40,6 +41,11 @@ def check_starters(source: Path, labs_dir: Path, labs: Sequence[str] | None = No
     """
     config = load_config(source)
     drift: list[str] = []
+    if labs is None:  # the source folder's own generated files (its openapi.yaml)
+        for relative, data in source_copy(config, source).items():
+            path = source / relative
+            if not path.is_file() or path.read_bytes() != data:
+                drift.append(f"{path.as_posix()} differs from what its command writes")
     for lab in select_labs(config, labs_dir, labs):
         fresh = build_tree(source, config, lab, "starter")
         starter = labs_dir / lab / STARTER
@@ -68,6 +74,9 @@ def write_starters(source: Path, labs_dir: Path, labs: Sequence[str] | None = No
     config = load_config(source)
     chosen = select_labs(config, labs_dir, labs)
     trees = {lab: build_tree(source, config, lab, "starter") for lab in chosen}
+    if labs is None:  # the source folder's own generated files (its openapi.yaml)
+        for relative, data in source_copy(config, source).items():
+            (source / relative).write_bytes(data)
     for lab, tree in trees.items():
         lab_dir = labs_dir / lab
         lab_dir.mkdir(parents=True, exist_ok=True)
@@ -103,12 +112,14 @@ def _carry_kept(config: LabConfig, old: Path, fresh: Path) -> None:
 
 
 def _committed_files(starter: Path, config: LabConfig) -> set[str]:
+    generated = {entry.path for entry in config.generated}
     found: set[str] = set()
     for folder, _dirnames, filenames in os.walk(starter):
         base = Path(folder).relative_to(starter)
         for name in filenames:
             relative = (base / name).as_posix()
-            if not config.is_excluded(relative):
+            # A [generated] path is excluded from copying, yet the starter holds its own copy.
+            if not config.is_excluded(relative) or relative in generated:
                 found.add(relative)
     return found
 

@@ -109,7 +109,14 @@ def main(argv: list[str]) -> int:
         "pytest_django.plugin",
         # The grader's own fixtures, for its checks; the learner's tests bring their own.
         *(
-            ["-p", "grader.executors.harness.fixtures", "-p", "grader.executors.harness.data"]
+            [
+                "-p",
+                "grader.executors.harness.fixtures",
+                "-p",
+                "grader.executors.harness.data",
+                "-p",
+                "grader.executors.harness.contract",
+            ]
             if job.grader_fixtures
             else []
         ),

@@ -85,7 +85,8 @@ def check_notebook(staged: StagedSubmission, rubric: Rubric) -> None:
         ) from None
 
 
-def _read_timings(path: Path) -> dict[str, float]:
+def read_timings(path: Path) -> dict[str, float]:
+    """nbgrader's step timings the harness wrote, numbers only (the file may be hostile)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -116,17 +117,10 @@ def drop_test_database(database: str, database_url: str) -> None:
             )
 
 
-def run_notebook_checks(
-    *,
-    rubric: Rubric,
-    staged: StagedSubmission,
-    work: Path,
-    database: str = "sqlite",
-    timeout: float | None = None,
-) -> NotebookRun:
-    """Autograde the staged notebook against the course's source notebook, in a child process."""
+def make_course(rubric: Rubric, staged: StagedSubmission, work: Path) -> Path:
+    """The folder nbgrader works in, under ``work``: the course's source notebook (answers,
+    hidden tests) as ``source/<lab>/``, the learner's as ``submitted/learner/<lab>/``."""
     assert rubric.notebook is not None
-    _become_subreaper()
     source = source_notebook(course_root_of(rubric), rubric)
     if not source.is_file():
         raise RubricError(
@@ -140,30 +134,55 @@ def run_notebook_checks(
     submitted = course / "submitted" / STUDENT_ID / rubric.lab
     submitted.mkdir(parents=True)
     shutil.copyfile(staged.path / rubric.notebook, submitted / name)
+    return course
 
-    job_id = secrets.token_hex(4)
-    report_file = work / "report.json"
-    limit = timeout if timeout is not None else rubric.timeout_seconds
+
+def write_job(
+    job_file: Path, rubric: Rubric, course: Path | str, report: Path | str, limit: float
+) -> None:
+    """The harness's job (:mod:`grader.executors.notebook.harness`), paths as the harness sees
+    them (on the host, or inside a sandbox)."""
+    assert rubric.notebook is not None
     job = {
         "course": str(course),
         "assignment": rubric.lab,
-        "notebook": Path(name).stem,
-        "report_file": str(report_file),
+        "notebook": Path(Path(rubric.notebook).name).stem,
+        "report_file": str(report),
         "cell_timeout": int(min(CELL_TIMEOUT, max(1, limit))),
     }
-    job_file = work / "job.json"
     job_file.write_text(json.dumps(job, indent=2), encoding="utf-8")
+
+
+def kernel_environment(path: str, project: Path | str) -> dict[str, str]:
+    """What the notebook's kernel needs beyond the checks' environment (see module doc)."""
+    return {
+        "PATH": tools_path(path),
+        "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+        PROJECT_ROOT_ENV: str(project),
+        "JUPYTER_PLATFORM_DIRS": "1",  # no deprecation warning about Jupyter's folders
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # no debugger warning in every kernel
+    }
+
+
+def run_notebook_checks(
+    *,
+    rubric: Rubric,
+    staged: StagedSubmission,
+    work: Path,
+    database: str = "sqlite",
+    timeout: float | None = None,
+) -> NotebookRun:
+    """Autograde the staged notebook against the course's source notebook, in a child process."""
+    _become_subreaper()
+    job_id = secrets.token_hex(4)
+    limit = timeout if timeout is not None else rubric.timeout_seconds
+    course = make_course(rubric, staged, work)
+    job_file = work / "job.json"
+    write_job(job_file, rubric, course, work / "report.json", limit)
+    report_file = work / "report.json"
     database_url = database_url_for(database, job_id)
     env = child_environment(work, rubric, database_url)
-    env.update(
-        {
-            "PATH": tools_path(env["PATH"]),
-            "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
-            PROJECT_ROOT_ENV: str(staged.path),
-            "JUPYTER_PLATFORM_DIRS": "1",  # no deprecation warning about Jupyter's folders
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # no debugger warning in every kernel
-        }
-    )
+    env.update(kernel_environment(env["PATH"], staged.path))
     log_file = work / "checks.log"
     started = time.monotonic()
     try:
@@ -201,7 +220,7 @@ def run_notebook_checks(
         seconds=time.monotonic() - started,
         log_tail=_tail(log_file),
     )
-    return NotebookRun(run, _read_timings(work / "timings.json"))
+    return NotebookRun(run, read_timings(work / "timings.json"))
 
 
 class NotebookExecutor(RubricExecutor):

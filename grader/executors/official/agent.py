@@ -15,7 +15,9 @@ in that sandbox before, so code elsewhere in the project cannot answer for the s
 
 ``learner-tests JOB`` (in a sandbox of its own, for the learner-tests quality gate; see
 :mod:`grader.official.gates`) copies the submission and runs the learner's own tests with the
-grader's harness, as local mode's gate does.
+grader's harness, as local mode's gate does. ``notebook JOB`` (likewise, for a notebook lab; see
+:mod:`grader.executors.official.notebook`) runs nbgrader's autograde with the grader's notebook
+harness.
 
 ``serve`` does this, in this order:
 
@@ -826,7 +828,30 @@ def learner_tests(job_file: str, postgres: str | None = None) -> int:
     return int(harness_main([job_file]))
 
 
+def notebook(job_file: str, postgres: str | None = None) -> int:
+    """``agent.py notebook JOB [BINDIR]``: a notebook lab's autograde, in this sandbox.
+
+    The course folder nbgrader works in (the source notebook with its hidden tests, the
+    learner's notebook) is mounted read-only and copied to ``/tmp/course``; the project to the
+    workspace, where the notebook's setup cell finds it. The grader's notebook harness (mounted
+    read-only) runs nbgrader, which runs the notebook in a kernel of this sandbox; the report
+    goes where the job says, for the host to read as hostile input."""
+    copy_source()
+    shutil.copytree("/grader/course", "/tmp/course")
+    os.chdir("/tmp/course")
+    problem = use_postgres(postgres)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 3
+    sys.path.insert(0, GRADER_LIBRARY)
+    from grader.executors.notebook.harness import main as harness_main
+
+    return int(harness_main([job_file]))
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["notebook"] and len(argv) in (2, 3):
+        return notebook(argv[1], argv[2] if len(argv) == 3 else None)
     if argv[:1] == ["settings-probe"]:
         settings_probe(argv[1], argv[2], argv[3])
         return 0

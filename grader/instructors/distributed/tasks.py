@@ -48,7 +48,7 @@ def check_worker_can_grade(job: GradeJob) -> None:
             "rubric.toml): mount the instructors' course repository at the same path on every "
             "worker."
         )
-    if checks_digest(lab_dir) != job.checks_digest:
+    if checks_digest(lab_dir, job.mode) != job.checks_digest:
         raise WorkerSetupError(
             f"worker {host} has other checks for {job.lab} than the dispatcher (its rubric.toml "
             "or hidden/ differ): update the worker's copy of the course."

@@ -113,8 +113,11 @@ def to_markdown(
     notes = [(c, _note(c)) for c in result["criteria"] if _note(c)]
     if notes:
         out += ["", "## Decided by your instructor", ""]
-        out += [f"- **{md_authored(c['title'])}** ({c['points']}/{c['max_points']}): "
-                f"{md_text(note or '')}" for c, note in notes]
+        out += [
+            f"- **{md_authored(c['title'])}** ({c['points']}/{c['max_points']}): "
+            f"{md_text(note or '')}"
+            for c, note in notes
+        ]
     todo = [
         c
         for c in result["criteria"]

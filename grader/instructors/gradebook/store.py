@@ -371,8 +371,7 @@ class Gradebook:
             ):
                 reviews.setdefault(review.learner_id, []).append(review)
             return [
-                self._view(g, r, learner, reviews.get(learner.id, []))
-                for g, r, learner in rows
+                self._view(g, r, learner, reviews.get(learner.id, [])) for g, r, learner in rows
             ]
 
     @staticmethod

@@ -101,6 +101,14 @@ THIRD_PARTY_APPS = [
     # STUB LAB05
     # # TODO(lab05): install Simple JWT's blacklist app (labs/lab05/README.md, step 1).
     # END LAB05
+    # BEGIN LAB08
+    # The OpenAPI schema generated from the project, and the documentation pages' own copies of
+    # Swagger UI and Redoc (no CDN: the pages work offline and in CI).
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # STUB LAB08
+    # # TODO(lab08): install drf-spectacular and its sidecar (labs/lab08/README.md, step 1).
+    # END LAB08
 ]
 # BEGIN LAB01
 LOCAL_APPS = [
@@ -121,6 +129,11 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # https://docs.djangoproject.com/en/5.2/ref/settings/#middleware
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # BEGIN LAB08
+    # Static files (the docs pages' Swagger UI and Redoc) from the project itself, right after
+    # SecurityMiddleware as WhiteNoise asks, whether DEBUG is on or off.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # END LAB08
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -166,6 +179,11 @@ TEMPLATES = [
 # https://docs.djangoproject.com/en/5.2/ref/settings/#static-url
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# BEGIN LAB08
+# WhiteNoise finds the apps' static files where they are, so nothing needs `collectstatic`
+# before the docs pages work; a deployment that collects them may turn this off.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# END LAB08
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
@@ -209,6 +227,12 @@ REST_FRAMEWORK = {
     # # TODO(lab07): versions in the Accept header (labs/lab07/README.md, step 2) and a rate per
     # # role (step 6).
     # END LAB07
+    # BEGIN LAB08
+    # drf-spectacular reads every view, serializer and setting above to write the schema.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # STUB LAB08
+    # # TODO(lab08): let drf-spectacular describe the views (labs/lab08/README.md, step 1).
+    # END LAB08
 }
 
 # BEGIN LAB05
@@ -258,6 +282,39 @@ API_V1_MIGRATION_NOTES = env.str(
 # # and the deprecation dates of version 1 (step 2).
 #
 # END LAB07
+# BEGIN LAB08
+# OPENAPI SCHEMA (drf-spectacular)
+# ------------------------------------------------------------------------------
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+# The schema served at /api/schema/ must equal the committed openapi.yaml (the contract):
+# regenerate it with `python manage.py spectacular --file openapi.yaml` after a change.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BlogCraftAI blog API",
+    "DESCRIPTION": (
+        "Posts, comments, categories and tags, with JSON Web Token authentication. Choose a "
+        "version with `Accept: application/json; version=2` (pages); no version is version 1 "
+        "(arrays, deprecated). Every error has the body of the `Error` component."
+    ),
+    "VERSION": "2.0.0",
+    # The schema endpoint itself is not part of the API it describes.
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Separate components for what a client sends and what it reads back (PostRequest, Post).
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs pages load Swagger UI and Redoc from this project (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Every 4xx an operation can answer, with the one error body (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_common_errors",
+    ],
+}
+
+# STUB LAB08
+# # TODO(lab08): the schema's title, version and docs assets (labs/lab08/README.md, step 1).
+#
+# END LAB08
 # LOGGING
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/
