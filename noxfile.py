@@ -193,9 +193,18 @@ Faster: `nox -s tests -- quick` skips everything marked slow (whole gradings, pr
 sandbox): a few minutes. Any other words after `--` go to pytest (`-- -k lab04`, `-- -x`)."""
 
 
+# A learners' edition (grader.course.release) has no solutions/ and none of the course's tests:
+# there `tests` checks the edition itself and `labs` has nothing to regenerate.
+EDITION = (ROOT / "EDITION.json").is_file()
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The course's own tests (`-- quick`: all but the slow ones, a few minutes)."""
+    if EDITION:
+        _install(session, "lab")
+        session.run("python", "-m", "grader.course.release.check")
+        return
     _install(session, "lab,docs,dev,authoring,instructor,browser,notebook")
     args = list(session.posargs)
     quick = "quick" in args
@@ -238,6 +247,8 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def labs(session: nox.Session) -> None:
     """Regenerate lab starters, notebooks and rubric tables; `-- --check` only verifies them."""
+    if EDITION:
+        session.skip("The learners' edition has no solutions/: its starters are final.")
     _install(session, "lab,notebook")
     check_flag = ["--check"] if "--check" in session.posargs else []
     session.run("python", "-m", "grader.course.labgen", "starters", *check_flag)

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.nextsteps import first_to_fix, handout_step, waiting_on
+from grader.nextsteps import first_to_fix, handout_step, waiting_on, work_order
 from grader.safetext import strip_control
 
 _STATUS = {
@@ -41,6 +41,14 @@ def next_step(result: dict[str, Any], handout: str) -> str:
     public = result.get("public_checks")
     if public is not None:  # the learners' edition: no hidden checks here
         failing_checks = [t for t in public["tests"] if t["outcome"] in ("failed", "error")]
+        for c in work_order(result["criteria"]):  # the handout's order, via the rubric's public
+            near = [t for t in c.get("tests") or () if t["outcome"] in ("failed", "error")]
+            if c["status"] == "official_only" and near:
+                where = f" ({handout.rsplit('/', 1)[0]}/{c['see']})" if c.get("see") else ""
+                return (
+                    f"Start with “{c['title']}”{where}: make the public check {near[0]['id']} "
+                    f"pass: {near[0]['message']}"
+                )
         if failing_checks:
             first_check = failing_checks[0]
             return f"Make the public check {first_check['id']} pass: {first_check['message']}"
@@ -78,6 +86,12 @@ def _row_text(criterion: dict[str, Any], root: dict[str, Any] | None) -> str:
         title = root["title"] if len(root["title"]) <= 48 else root["title"][:47] + "…"
         where = f"step {step}, “{title}”" if step is not None else f"“{title}”"
         return f"Waits on {where}, which fails: fix that first, then grade again."
+    if criterion["status"] == "official_only" and criterion["tests"]:  # learners' edition
+        tests = criterion["tests"]
+        passed = sum(t["outcome"] == "passed" for t in tests)
+        return (
+            f"Public checks for this criterion: {passed}/{len(tests)} pass. {criterion['feedback']}"
+        )
     detail, advice = criterion["detail"], criterion["feedback"]
     if criterion["status"] == "failed" and detail and advice and advice not in detail:
         return f"{detail}\nWhat to do: {advice}"

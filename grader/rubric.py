@@ -21,6 +21,11 @@ only the grader reads. Format::
     see = "README.md#step-5"               # optional: where in the handout to look
     after = ["settings-split"]             # optional: criteria this one builds on
 
+``public = ["test_health.py", "test_settings.py::test_local_app_is_installed"]`` names the lab's
+public tests (a file, or a test in it, with all its parameters) that approach the criterion: the
+learners' edition, which has no hidden checks, shows per criterion how those pass
+(:mod:`grader.executors.selfcheck`). It decides nothing.
+
 ``after`` names the criteria whose work this one builds on, as the handout's steps do (lab07's
 pages exist only in version 2, so ``pagination`` is after ``versioning``). It changes no score:
 it orders the learner's next steps and lets renderers show a failure that waits on another
@@ -92,6 +97,7 @@ class Criterion:
     requires: str | None = None  # "postgresql": not gradable on SQLite; "redis": without Redis
     gate: Gate | None = None  # quality-gate kinds only (grader.executors.gates)
     after: tuple[str, ...] = ()  # criteria this one builds on (ordering and feedback only)
+    public: tuple[str, ...] = ()  # public tests that approach it (learners' edition self-check)
 
 
 @dataclass(frozen=True)
@@ -187,7 +193,7 @@ def _criterion(entry: Any, where: str) -> Criterion:
     if see is not None and not isinstance(see, str):
         raise RubricError(f"{where}: see must be a string")
     known = {"id", "title", "points", "outcome", "checks", "feedback", "see", "kind", "requires"}
-    known.add("after")
+    known |= {"after", "public"}
     unknown = set(entry) - known
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
@@ -202,6 +208,7 @@ def _criterion(entry: Any, where: str) -> Criterion:
         kind=kind,
         requires=requires,
         after=_after(entry, where),
+        public=_public(entry, where),
     )
 
 
@@ -214,7 +221,7 @@ def _gate_criterion(
     see = entry.get("see")
     if see is not None and not isinstance(see, str):
         raise RubricError(f"{where}: see must be a string")
-    common = {"id", "title", "points", "outcome", "feedback", "see", "kind", "after"}
+    common = {"id", "title", "points", "outcome", "feedback", "see", "kind", "after", "public"}
     unknown = set(entry) - common - GATE_KEYS[kind] - GATE_OPTIONAL.get(kind, frozenset())
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
@@ -229,6 +236,7 @@ def _gate_criterion(
         kind=kind,
         gate=gate,
         after=_after(entry, where),
+        public=_public(entry, where),
     )
 
 
@@ -240,6 +248,22 @@ def _after(entry: dict[str, Any], where: str) -> tuple[str, ...]:
     if len(set(after)) != len(after):
         raise RubricError(f"{where}: after names a criterion twice")
     return tuple(after)
+
+
+_PUBLIC = re.compile(r"^[A-Za-z0-9_/-]+\.py(?:::[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _public(entry: dict[str, Any], where: str) -> tuple[str, ...]:
+    """The ``public`` list: ``file.py`` or ``file.py::test_name`` entries (module doc)."""
+    public = entry.get("public", [])
+    if not isinstance(public, list) or not all(
+        isinstance(p, str) and _PUBLIC.match(p) for p in public
+    ):
+        raise RubricError(
+            f'{where}: public must be a list like ["test_health.py", '
+            f'"test_settings.py::test_local_app_is_installed"] (files in the lab\'s tests/)'
+        )
+    return tuple(public)
 
 
 def _check_after(criteria: tuple[Criterion, ...], where: str) -> None:
@@ -276,7 +300,8 @@ def _manual_criterion(
             f"{where}: a kind = 'manual' criterion is scored by an instructor, so it names no "
             "checks; drop 'checks' or make it a pytest criterion"
         )
-    unknown = set(entry) - {"id", "title", "points", "outcome", "feedback", "see", "kind", "after"}
+    common = {"id", "title", "points", "outcome", "feedback", "see", "kind", "after", "public"}
+    unknown = set(entry) - common
     if unknown:
         raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
     return Criterion(
@@ -289,6 +314,7 @@ def _manual_criterion(
         see=see,
         kind=MANUAL,
         after=_after(entry, where),
+        public=_public(entry, where),
     )
 
 

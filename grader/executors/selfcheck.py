@@ -5,8 +5,12 @@ lab's criteria. Rather than refuse, or score a silent zero, the grader then runs
 *public* tests through the same hardened runner and produces a normal result document
 (``status: graded``) in which
 
-- every criterion has status ``official_only`` and 0 points, and keeps its title, points and the
-  rubric's advice, so the learner sees what will be graded and what is worth what;
+- every criterion has status ``official_only`` and no points (null: not scored here), and keeps
+  its title, points available and the rubric's advice, so the learner sees what will be graded
+  and what is worth what; its ``tests`` are the public tests that approach it (the rubric's
+  ``public``), so each row can say "public checks for this criterion: 3/3 pass";
+- the score's points and percent are null, and ``score.not_scored`` says why (schema 1.3): a
+  self-check never writes 0 points for work it did not score;
 - ``public_checks`` lists each public test's outcome (schema 1.1).
 
 The public tests are ``labs/<lab>/public/``: a pristine copy of the starter's ``tests/`` that the
@@ -25,8 +29,8 @@ from typing import Any
 from grader.errors import SubmissionError
 from grader.executors.base import CheckRun, RubricExecutor, RunRequest
 from grader.executors.local import CheckSet, run_checks
-from grader.report import Report
-from grader.rubric import MANUAL, Rubric
+from grader.report import Report, TestOutcome
+from grader.rubric import MANUAL, Criterion, Rubric
 from grader.scoring import CriterionResult, Score, awaiting
 
 PUBLIC_DIR = "public"  # labs/<lab>/public/ in the learners' edition
@@ -73,15 +77,44 @@ def prepare_public_checks(lab_dir: Path, staged: Path) -> PublicChecks:
     return PublicChecks(CheckSet(folder=target, node_ids=tuple(files)), source)
 
 
-def official_only(rubric: Rubric) -> Score:
+NOT_SCORED = (
+    "This copy of the course has no hidden checks, so nothing was scored: the official grading "
+    "decides every criterion. The public tests ran; each criterion lists those that approach it."
+)
+
+
+def approaches(entry: str, nodeid: str) -> bool:
+    """Whether the public test ``nodeid`` is one the rubric's ``public`` ``entry`` names."""
+    if "::" not in entry:
+        return nodeid.split("::", 1)[0] == entry
+    return nodeid == entry or nodeid.startswith(entry + "[")
+
+
+def official_only(rubric: Rubric, report: Report | None = None) -> Score:
     """Every criterion ``official_only``: published, worth its points, decided elsewhere; a
-    manual one stays ``awaiting_instructor`` (a person decides it in either edition)."""
+    manual one stays ``awaiting_instructor`` (a person decides it in either edition). With
+    ``report``, each carries the public tests that approach it (the rubric's ``public``)."""
+    tests = sorted(report.tests.values(), key=lambda t: t.nodeid) if report else []
+
+    def near(c: Criterion) -> tuple[TestOutcome, ...]:
+        return tuple(t for t in tests if any(approaches(e, t.nodeid) for e in c.public))
+
     return Score(
         tuple(
-            awaiting(c) if c.kind == MANUAL else CriterionResult(c, "official_only", 0, None, ())
+            awaiting(c)
+            if c.kind == MANUAL
+            else CriterionResult(c, "official_only", 0, None, near(c))
             for c in rubric.criteria
         )
     )
+
+
+def not_scored(result: dict[str, Any]) -> None:
+    """Null points where nothing was scored, and the reason (module doc)."""
+    result["score"].update(points=None, percent=None, not_scored=NOT_SCORED)
+    for criterion in result["criteria"]:
+        if criterion["status"] == "official_only":
+            criterion["points"] = None
 
 
 def public_summary(report: Report, source: str) -> dict[str, Any]:
@@ -142,8 +175,9 @@ class SelfCheckExecutor(RubricExecutor):
         )
 
     def score(self, rubric: Rubric, report: Report) -> Score:
-        return official_only(rubric)
+        return official_only(rubric, report)
 
     def annotate(self, result: dict[str, Any], report: Report) -> None:
         assert self._public is not None, "prepare() first"
         result["public_checks"] = public_summary(report, self._public.source)
+        not_scored(result)

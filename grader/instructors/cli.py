@@ -431,6 +431,12 @@ def _read_result(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path} does not exist.") from None
     except Exception as exc:  # not JSON, or not a result document
         raise UsageError(f"{path} is not a grader result document: {exc}") from None
+    if result.get("public_checks") is not None:
+        raise UsageError(
+            f"{path} is a learners' edition self-check: it scored nothing (only the public tests "
+            "ran), so there is nothing to export. Grade the submission in the instructors' "
+            "edition first."
+        )
     return result
 
 

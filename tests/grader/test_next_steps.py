@@ -178,3 +178,26 @@ def test_lab07_pages_wait_on_versions():
     after = {c.id: c.after for c in rubric.criteria}
     assert after["pagination"] == ("versioning",)
     assert all(after[c] == ("pagination",) for c in ("filters", "search", "ordering"))
+
+
+def test_the_self_check_starts_with_the_first_step_of_the_handout():
+    """Issue 20: the learners' edition's next step named the first failing public test by id
+    (test_settings... sorts after test_health...), whatever step of the handout it belongs to."""
+
+    def check(node, outcome):
+        return {"id": node, "outcome": outcome, "duration": 0.0, "message": f"{node} said no"}
+
+    early = _criterion("apps", status="official_only", see="README.md#step-1-apps")
+    late = _criterion("health", status="official_only", see="README.md#step-5-health")
+    early["tests"] = [check("test_settings.py::test_apps", "failed")]
+    late["tests"] = [check("test_health.py::test_ok", "failed")]
+    result = _result([late, early])
+    result["public_checks"] = {
+        "source": "labs/lab42/public",
+        "passed": 0,
+        "failed": 2,
+        "tests": sorted(late["tests"] + early["tests"], key=lambda t: t["id"]),
+    }
+    step = next_step(result, "labs/lab42/README.md")
+    assert step.startswith("Start with “Title of apps” (labs/lab42/README.md#step-1-apps)")
+    assert "test_settings.py::test_apps" in step

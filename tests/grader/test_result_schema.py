@@ -50,6 +50,8 @@ def test_a_document_of_an_earlier_version_still_validates(graded):
         (lambda r: r["criteria"][0].update(status="maybe"), "criterion status is an enum"),
         (lambda r: r["score"].update(percent=120), "percent is at most 100"),
         (lambda r: r.update(extra=1), "no unknown top-level keys"),
+        (lambda r: r["score"].update(points=None), "only a self-check scores nothing"),
+        (lambda r: r["criteria"][0].update(points=None), "only official_only has no points"),
         (
             lambda r: r["criteria"][0].update(review={"points": 1, "by": "x", "at": "t"}),
             "a review needs its reason",

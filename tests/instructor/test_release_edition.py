@@ -371,7 +371,7 @@ def test_the_learners_site_builds_strictly(edition: Path, tmp_path: Path) -> Non
 def test_grade_in_the_edition_runs_the_public_checks(
     edition: Path, lab01_solution: Path, tmp_path: Path
 ) -> None:
-    starter = grader_cli("grade", "lab01", cwd=edition)
+    starter = grader_cli("grade", "lab01", cwd=edition, env={"COLUMNS": "400"})
     assert starter.returncode == 1, starter.stderr
     assert "decided by the official grading" in starter.stdout
     result = json.loads((edition / ".grader/results/lab01.json").read_text())
@@ -386,9 +386,21 @@ def test_grade_in_the_edition_runs_the_public_checks(
         "grade", "lab01", "--submission", str(lab01_solution), "--json", cwd=edition
     )
     assert solved.returncode == 0, solved.stderr
-    public = json.loads(solved.stdout)["public_checks"]
+    document = json.loads(solved.stdout)
+    public = document["public_checks"]
     assert public["failed"] == 0
     assert public["passed"] >= 10
+    # Issue 20: the full solution's self-check wrote points: 0 with status graded. Nothing is
+    # scored here: null points, and why; each criterion lists the public tests near it.
+    validate_result(document)
+    assert (document["score"]["points"], document["score"]["percent"]) == (None, None)
+    assert "no hidden checks" in document["score"]["not_scored"]
+    assert all(c["points"] is None for c in document["criteria"])
+    near = {c["id"]: [t["outcome"] for t in c["tests"]] for c in document["criteria"]}
+    assert len(near["settings-split"]) >= 4  # its four tests, one of them parametrized
+    assert all(outcomes and set(outcomes) == {"passed"} for outcomes in near.values())
+    assert "Public checks for this criterion: 0/4 pass." in starter.stdout  # the starter's rows
+    assert "OFFICIAL" in starter.stdout
 
     # Deleting or weakening one's own tests changes nothing: the pristine copy runs.
     gutted = tmp_path / "gutted"
@@ -397,6 +409,31 @@ def test_grade_in_the_edition_runs_the_public_checks(
     again = grader_cli("grade", "lab01", "--submission", str(gutted), "--json", cwd=edition)
     assert again.returncode == 1
     assert json.loads(again.stdout)["public_checks"]["failed"] == result["public_checks"]["failed"]
+
+
+def test_every_public_entry_of_a_rubric_names_a_public_test() -> None:
+    """A rubric's ``public`` (the self-check's map from criteria to public tests) names files and
+    tests that exist in the lab's starter tests/, so a renamed test cannot empty a row."""
+    import ast
+
+    from grader.rubric import load_rubric
+
+    checked = 0
+    for rubric_file in sorted(ROOT.glob("labs/*/rubric.toml")):
+        tests_dir = rubric_file.parent / "starter" / "tests"
+        for criterion in load_rubric(rubric_file).criteria:
+            for entry in criterion.public:
+                file, _, name = entry.partition("::")
+                path = tests_dir / file
+                assert path.is_file(), f"{rubric_file}: {criterion.id}: no {path}"
+                names = {
+                    node.name
+                    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                    if isinstance(node, ast.FunctionDef)
+                }
+                assert not name or name in names, f"{rubric_file}: {criterion.id}: no {entry}"
+                checked += 1
+    assert checked >= 14  # lab01 maps every criterion
 
 
 def test_release_command_refuses_a_non_empty_destination(tmp_path: Path) -> None:
@@ -589,3 +626,35 @@ def test_the_next_lab_is_added_to_an_existing_edition(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "not a learners' edition" in refused.stderr
     assert (stranger / "notes.txt").is_file()
+
+
+@pytest.mark.slow
+def test_the_editions_readme_commands_work_there(tmp_path: Path) -> None:
+    """Issue 20: the edition's README said `python3 noxw.py -s tests`, which failed there
+    (`labgen: solutions/labs.toml: not found`), as did `nox -s labs`. Build a lab01 edition and
+    run its README's commands as written (nox from this environment stands in for noxw.py,
+    which would first install nox)."""
+    import os
+
+    dest = tmp_path / "learners"
+    build_edition(ROOT, dest, include_untracked=True, labs=("lab01",))
+    readme = (dest / "README.md").read_text(encoding="utf-8")
+    assert "solutions/" not in readme
+    block = re.search(r"```bash\n(.*?)```", readme, re.S)
+    assert block is not None
+    commands = [line.split() for line in block.group(1).splitlines() if line.strip()]
+    assert [c[:3] for c in commands] == [["python3", "noxw.py", "-s"]] * 2
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTEST_ADDOPTS")}
+    env.update(NO_COLOR="1", PWD=str(dest), COLUMNS="400")
+    outputs = []
+    for command in [*commands, ["python3", "noxw.py", "-s", "labs"]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "nox", *command[2:]], cwd=dest, env=env,
+            capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        outputs.append(done.stdout + done.stderr)
+    grade, tests, labs = outputs
+    assert "Public checks for this criterion:" in grade
+    assert "Learners' edition OK: lab01 complete, every starter starts." in tests
+    assert "has no solutions/" in labs

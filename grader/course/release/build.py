@@ -16,7 +16,9 @@ Contract of :func:`build_edition`:
    A folded ``??? success "Solution"`` that includes a lab's generated solution (``--8<--
    "lab01/api/health.py"``, see ``docs/hooks/course_files.py``) keeps its title but its body
    becomes :data:`WITHHELD`: those are the lab answers, and the edition has no ``solutions/``.
-6. ``EDITION.json`` records the edition and the source commit.
+6. ``EDITION.json`` records the edition, the source commit and the labs released; ``README.md`` is
+   the edition's own (``edition-README.md``), whose two commands work there: ``grade`` runs the
+   public checks, ``tests`` checks the edition (:mod:`grader.course.release.check`).
 7. The leak scan (:mod:`grader.course.release.scan`) runs on the result; any leak raises
    :class:`ReleaseError` listing them (the folder is left for inspection).
 
@@ -41,6 +43,7 @@ import json
 import posixpath
 import re
 import shutil
+import string
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -302,6 +305,18 @@ def _prepare_dest(dest: Path, root: Path, update: bool) -> None:
             child.unlink()
 
 
+README_TEMPLATE = Path(__file__).with_name("edition-README.md")
+
+
+def _write_readme(dest: Path, labs: Sequence[str]) -> None:
+    """The edition's own README (the instructors' one describes solutions/ and course tests
+    this copy does not have): its quick start grades the first released lab."""
+    text = string.Template(README_TEMPLATE.read_text(encoding="utf-8")).substitute(
+        labs=", ".join(labs) or "none yet", first=labs[0] if labs else "lab01"
+    )
+    (dest / "README.md").write_text(text, encoding="utf-8")
+
+
 def build_edition(
     root: Path,
     dest: Path,
@@ -376,6 +391,8 @@ def build_edition(
 
         mkdocs.write_text(prune_nav(mkdocs.read_text(encoding="utf-8"), gone), encoding="utf-8")
     released = list(labs) if labs is not None else lab_ids(root)
+    _write_readme(dest, released)
+    tracked_set.add("README.md")
     info = {"edition": "learners", "source_commit": _source_commit(root), "labs": released}
     (dest / EDITION_FILE).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     leaks = tuple(scan_edition(dest, root, labs)) if scan else ()
