@@ -17,12 +17,15 @@ bounded and derandomised: the same examples on every run.
 from __future__ import annotations
 
 # BEGIN LAB08
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework_simplejwt.tokens import AccessToken
 from schemathesis.checks import (
@@ -59,6 +62,26 @@ CHECKS = [
 ]
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _connection_kept_between_requests() -> Iterator[None]:
+    """Keep the test's database connection open across the requests schemathesis makes.
+
+    Django closes a connection at the end of each request it serves when its transaction state
+    differs from the settings (close_old_connections), and a test's connection is inside the
+    test's transaction: on PostgreSQL the next request then meets a closed connection. Django's
+    own test client switches that off while it calls the project; schemathesis calls the WSGI
+    application directly, so this does the same. (SQLite's in-memory test database ignores the
+    close, which is why the problem only shows on PostgreSQL.)
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def _headers(user: Any) -> dict[str, str]:
