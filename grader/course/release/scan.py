@@ -167,6 +167,12 @@ def collect_secrets(root: Path, labs: Collection[str] | None = None) -> Secrets:
     for handout in sorted((root / "labs").glob("*/README.md")):
         if labs is None or handout.parent.name in labs:
             given |= handout_given(handout.read_text(encoding="utf-8"))
+    if labs is None:
+        # An edition of every lab hands out templates/ whole (settings, logging, the capstone's
+        # copier template): what they hold is given, like a starter. A per-lab edition leaves
+        # them out (build.py), so there they give nothing away and count for nothing.
+        for path in _files(root / "templates"):
+            given.update(d for raw in (_text(path) or "").splitlines() if (d := distinctive(raw)))
     sources: list[tuple[str, str, bytes]] = [
         ("hidden", path.relative_to(root).as_posix(), path.read_bytes())
         for hidden in sorted((root / "labs").glob("*/hidden"))
