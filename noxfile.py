@@ -228,7 +228,8 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff over the repository; mypy (strict) over grader/."""
-    _install(session, "lab,dev,instructor")  # mypy needs SQLAlchemy/Alembic's types
+    # mypy needs SQLAlchemy/Alembic's types (instructor) and copier's (authoring: the capstone).
+    _install(session, "lab,dev,instructor,authoring")
     session.run("ruff", "check", ".")
     session.run("mypy")
 
