@@ -334,5 +334,7 @@ def test_the_cohort_review_command_scores_and_refuses_with_a_sentence(tmp_path: 
     assert wrong.returncode == 2
     assert "between 0 and 20" in wrong.stderr + wrong.stdout
     assert "Traceback" not in wrong.stderr
-    status = grader_cli("cohort", "status", "--lab", "lab01", "--gradebook", url, env=env)
+    # Wide enough that the Points cell is not folded across lines (the table has a Why column).
+    wide = {**(env or {}), "COLUMNS": "200"}
+    status = grader_cli("cohort", "status", "--lab", "lab01", "--gradebook", url, env=wide)
     assert "112/130 (1 manual awaiting)" in status.stdout
