@@ -545,9 +545,7 @@ def judge_learner_tests(
     )
     if statements and covered * 100 >= gate.min_coverage * statements:
         return TestOutcome(check, "passed", seconds, summary[0].upper() + summary[1:] + ".")
-    weakest = sorted(
-        (f for f in measured if f.hit < f.measured), key=lambda f: f.hit / f.measured
-    )
+    weakest = sorted((f for f in measured if f.hit < f.measured), key=lambda f: f.hit / f.measured)
     lines = ", ".join(
         f"{f.path} {100 * f.hit / f.measured:.0f}% "
         + (f"(missing {_ranges(f.missing)})" if f.missing else "(branches not taken)")

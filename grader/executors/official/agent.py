@@ -33,7 +33,10 @@ harness.
    backend is in-memory), then build the database. With the rubric's ``migrations = false``
    the tables come from the models (``migrate --run-syncdb`` with migrations disabled, as with
    ``--no-migrations``). Otherwise the project's migrations are applied as they are, and models
-   no migration creates are refused with the ``makemigrations`` advice.
+   no migration creates are refused with the ``makemigrations`` advice. When the job asks for
+   Redis (``"redis": PROGRAM``, a rubric with ``requires = "redis"``), a throwaway
+   ``redis-server`` of the sandbox's own starts before Django reads its settings (database 0
+   is ``CELERY_BROKER_URL``, 1 ``LIST_CACHE_URL``, as in local mode).
 3. Listen on ``127.0.0.1:PORT``, in a network namespace nothing else shares, then report
    ``{"ready": true}`` (or ``{"fatal": {"stage", "message"}}``) as one JSON line on the status
    channel and close it.
@@ -61,7 +64,12 @@ harness.
    - ``POST queries`` ``{"on": bool}``: start counting the SQL the project runs (every
      connection, every thread), or stop and answer ``{"total", "sql"}``;
    - ``POST clock`` ``{"op": "install" | "advance" | "remove", "seconds"}``: replace DRF's
-     throttle timer with a clock that moves only when told, move it, or put the real one back.
+     throttle timer with a clock that moves only when told, move it, or put the real one back;
+   - ``POST tasks`` / ``outbox`` / ``redis`` / ``commit`` ``{"op", "args", "kwargs"}``: the
+     background-work helpers (:class:`Background`, over ``grader/executors/harness/taskwork.py``
+     mounted at ``/grader/grader_taskwork.py``): record a check's Celery messages and runs with
+     a worker of the project's app in this process, queue a task by name, read and fail the
+     in-memory outbox, stop and restart the sandbox's Redis, make one publish's COMMIT fail.
 
    Every answer is ``{"value": ...}`` (or a handler's own small document), ``{"assertion":
    message}`` for what local mode reports as a failed check, or ``{"raised": message}`` for an
@@ -85,6 +93,8 @@ from typing import Any
 SOURCE = Path("/grader/source")
 WORKSPACE = Path("/submission")
 DATA_HELPERS = Path("/grader/grader_data.py")  # grader/executors/harness/data.py, read-only
+TASK_HELPERS = Path("/grader/grader_taskwork.py")  # grader/executors/harness/taskwork.py
+REDIS_HELPERS = Path("/grader/grader_redis.py")  # grader/redisserver.py
 MESSAGE_LIMIT = 300
 BODY_LIMIT = 64 * 1024
 OUTPUT_LIMIT = 16 * 1024  # characters of a management command's output sent back
@@ -521,14 +531,7 @@ class Helpers:
 
     def module(self) -> Any:
         if self._module is None:
-            import importlib.util
-
-            spec = importlib.util.spec_from_file_location("grader_data", DATA_HELPERS)
-            if spec is None or spec.loader is None:
-                raise RuntimeError("the grader's data helpers are missing from the sandbox")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self._module = module
+            self._module = load_helper_file("grader_data", DATA_HELPERS)
         return self._module
 
     def call(self, kind: str, request: Any) -> dict[str, Any]:
@@ -549,6 +552,121 @@ class Helpers:
         if op == "command" and isinstance(value, dict):
             value["output"] = str(value.get("output", ""))[:OUTPUT_LIMIT]
         return {"value": module.plain(value)}
+
+
+def load_helper_file(name: str, path: Path) -> Any:
+    """A grader helper file mounted read-only, imported under ``name`` (and registered, so a
+    dotted path such as Django's ``EMAIL_BACKEND`` setting can name what it defines)."""
+    import importlib.util
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"the grader's helper {path} is missing from the sandbox")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def start_redis(program: str) -> Any:
+    """The sandbox's own Redis (:mod:`grader.redisserver`'s throwaway server, in ``/tmp``), with
+    the URLs the project's settings read set in the environment; the server object."""
+    import tempfile
+
+    redis = load_helper_file("grader_redis", REDIS_HELPERS)
+    server = redis.RedisServer(program, Path(tempfile.mkdtemp(prefix="grader-redis-")))
+    server.start()
+    os.environ["CELERY_BROKER_URL"] = server.url(0)
+    os.environ["LIST_CACHE_URL"] = server.url(1)
+    return server
+
+
+class Background:
+    """The background-work helpers for the trusted side's ``tasks``, ``outbox``,
+    ``redis_outage`` and ``commit_failure`` fixtures: each op one call into taskwork, each answer
+    plain data (or ``assertion`` for a learner-facing failure, ``raised`` for the project's
+    exception), as :class:`Helpers` answers for ``data``."""
+
+    OPS = {
+        "tasks": frozenset({"start", "stop", "published", "runs", "due", "send", "describe"}),
+        "outbox": frozenset({"start", "stop", "messages", "fail_next", "fail_from"}),
+        "redis": frozenset({"stop", "start"}),
+        "commit": frozenset({"on_publish", "disarm"}),
+    }
+
+    def __init__(self, server: Any) -> None:
+        self.server = server  # the sandbox's Redis, None when the job has none
+        self.app: Any = None
+        self.commit: Any = None
+        self.lock = threading.Lock()
+
+    def call(self, kind: str, request: Any) -> dict[str, Any]:
+        if not isinstance(request, dict):
+            return {"assertion": "the grader sent a malformed request"}
+        op, args, kwargs = request.get("op"), request.get("args", []), request.get("kwargs", {})
+        if op not in self.OPS[kind] or not isinstance(args, list) or not isinstance(kwargs, dict):
+            return {"assertion": f"the grader asked for an unknown {kind} helper {op!r}"}
+        if kind in ("tasks", "redis") and self.server is None:
+            return {"assertion": "this grading has no Redis: the rubric does not require it"}
+        work = load_helper_file("grader_taskwork", TASK_HELPERS)
+        try:
+            with self.lock:  # one helper call at a time: they share the worker and the records
+                value = getattr(self, f"_{kind}")(work, op, *args, **kwargs)
+        except AssertionError as exc:
+            return {"assertion": (str(exc).strip().splitlines() or [""])[0][: MESSAGE_LIMIT * 2]}
+        except Exception as exc:  # the project's code raised: local mode's check errors too
+            return {"raised": describe(exc)}
+        return {"value": load_helper_file("grader_data", DATA_HELPERS).plain(value)}
+
+    def _tasks(self, work: Any, op: str, *args: Any) -> Any:
+        if op == "start":
+            self.app = work.start_recording()
+            return None
+        if op == "stop":
+            work.revoke_outstanding()
+            return None
+        if op in ("published", "runs"):
+            return getattr(work, op)(*args[:1])
+        if op == "due":
+            return work.due()
+        if self.app is None:
+            raise AssertionError("the grader used its tasks helper before starting it")
+        if op == "send":
+            name, rest = str(args[0]), list(args[1:])
+            self.app.send_task(name, args=rest)
+            return None
+        return work.describe(self.app, str(args[0]))  # describe
+
+    def _outbox(self, work: Any, op: str, *args: Any, **kwargs: Any) -> Any:
+        if op in ("start", "stop"):
+            from django.conf import settings
+
+            work.reset_mail()
+            settings.EMAIL_BACKEND = work.BACKEND  # an in-memory outbox that can be made to fail
+            return None
+        if op == "messages":
+            return work.messages()
+        getattr(work, op)(*args, **kwargs)  # fail_next(times) / fail_from(send, times)
+        return None
+
+    def _redis(self, work: Any, op: str) -> Any:
+        if op == "stop":
+            work.WORKER.stop()  # it would spend the outage reconnecting; the next check starts one
+            self.server.stop()
+        elif not self.server.running:
+            self.server.start()  # on the same port, empty
+        return {"port": int(self.server.port), "running": bool(self.server.running)}
+
+    def _commit(self, work: Any, op: str, *args: Any) -> Any:
+        if op == "on_publish":
+            self.commit = work.CommitFailure()
+            self.commit.on_publish(int(args[0]))
+        elif self.commit is not None:
+            self.commit.disarm()
+            self.commit = None
+        return None
 
 
 def expired_token(user: Any) -> dict[str, Any]:
@@ -625,7 +743,7 @@ def _read_body(environ: Environ) -> Any:
         return None
 
 
-def make_application(token: str, postgres: bool = False) -> Any:
+def make_application(token: str, postgres: bool = False, redis: Any = None) -> Any:
     """The WSGI callable: the grader's requests under ``/__grader__/<token>/``, Django's after."""
     from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 
@@ -654,6 +772,7 @@ def make_application(token: str, postgres: bool = False) -> Any:
     counter.install()
     clock = ThrottleClock()
     helpers = Helpers()
+    background = Background(redis)
     prefix = f"/__grader__/{token}/"
 
     def application(environ: Environ, start_response: Any) -> Any:
@@ -675,6 +794,8 @@ def make_application(token: str, postgres: bool = False) -> Any:
         try:
             if action in ("data", "models"):
                 return answer(helpers.call(action, _read_body(environ)))
+            if action in Background.OPS:
+                return answer(background.call(action, _read_body(environ)))
             if action == "reset":
                 forced.clear()
                 return answer({"database": "reset" if database.reset() else "not-a-file"})
@@ -755,6 +876,17 @@ def serve(args: dict[str, Any], channel: Channel) -> int:
     sys.path.insert(0, str(WORKSPACE))
     module = os.environ.get("DJANGO_SETTINGS_MODULE", "")
     problem = use_postgres(args.get("postgres"))
+    redis = None
+    if not problem and isinstance(args.get("redis"), str):
+        try:
+            redis = start_redis(args["redis"])
+        except Exception as exc:
+            traceback.print_exc()  # into the sandbox log, for instructors
+            problem = (
+                "The grader could not start Redis inside the sandbox, so nothing was graded; "
+                f"this is not a verdict on your work ({str(exc)[:MESSAGE_LIMIT]}). Grade again, "
+                "or ask your instructor."
+            )
     if problem:
         channel.send({"fatal": {"stage": "checks", "message": problem}})
         return 3
@@ -783,7 +915,9 @@ def serve(args: dict[str, Any], channel: Channel) -> int:
     try:
         from django.core.servers.basehttp import run
 
-        application = make_application(str(args["token"]), postgres=bool(args.get("postgres")))
+        application = make_application(
+            str(args["token"]), postgres=bool(args.get("postgres")), redis=redis
+        )
         run(
             "127.0.0.1",
             port,

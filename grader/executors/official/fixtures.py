@@ -26,6 +26,10 @@ very ones local mode runs; only the fixtures behind them differ:
     local mode's very runner): the requests are generated and judged here, in the trusted
     process, and sent to the sandboxed server over HTTP, so the verdict rests on what the
     server answered, never on what it reports.
+``tasks``, ``outbox``, ``redis_outage``, ``commit_failure`` (and ``transactional_db``)
+    lab09's background work: a Celery worker and a Redis server inside the sandbox, driven
+    through the agent, the outage checked from here
+    (:mod:`grader.executors.official.background`).
 ``data``, ``models``, ``queries``, ``clock``
     The same contracts as local mode's, each call one request to the agent, each answer
     validated before the check sees it (:mod:`grader.executors.official.remote`, which documents the
@@ -63,6 +67,7 @@ import pytest
 
 from grader.executors.harness.contract import ContractRunner
 from grader.executors.harness.fixtures import ApiResponse, SettingsProbe
+from grader.executors.official.background import BackgroundFixtures
 from grader.executors.official.job import OfficialJob
 from grader.executors.official.probe import run_settings_probe
 from grader.executors.official.remote import (
@@ -404,6 +409,8 @@ class OfficialFixtures:
         self.connection = SandboxConnection(job.port, job.request_timeout, job.deadline)
         self.control = Control(self.connection, job.token, job.probe_timeout)
         self.spec = SandboxSpec.from_json(job.sandbox) if job.sandbox else None
+        # tasks, outbox, redis_outage, commit_failure: a plugin object of their own
+        self.background = BackgroundFixtures(self.control, job.probe_timeout + 5, job.deadline)
 
     def probe(self, module: str, env: dict[str, str], names: list[str]) -> dict[str, Any]:
         """One settings probe in a fresh sandbox (:mod:`grader.executors.official.probe`)."""

@@ -61,6 +61,7 @@ from grader.executors.official.sandbox import (
     write_etc,
 )
 from grader.incidents import record_incident
+from grader.redisserver import find_server
 from grader.report import Report, parse_report
 from grader.rubric import Rubric
 from grader.staging import StagedSubmission
@@ -181,6 +182,18 @@ def check_official_request(database: str, self_check: bool) -> None:
             "Official grading needs the lab's hidden checks, and this copy of the course has none "
             "(the learners' edition); grade without --official to run the public checks."
         )
+
+
+def sandbox_redis(rubric: Rubric) -> str | None:
+    """The ``redis-server`` the agent starts inside the sandbox for a rubric that needs Redis;
+    None when it needs none, or when none is installed under ``/usr`` (the only system folder
+    the sandbox sees): its criteria are then ``not_run`` with how to fix it, as in local mode."""
+    program = find_server() if rubric.needs_redis else None
+    if program is None or not os.path.realpath(program).startswith("/usr/"):
+        return None
+    # The name, not the link's target: Debian's redis-server is a link to redis-check-rdb, one
+    # program that picks its part by the name it was started under.
+    return os.path.abspath(program)
 
 
 def _fatal(stage: str, message: str) -> Report:
@@ -357,7 +370,7 @@ def run_official_checks(
             job.write(job_file)
             serve_args = {
                 "port": SERVER_PORT, "token": token, "migrations": rubric.migrations,
-                "postgres": bindir,
+                "postgres": bindir, "redis": sandbox_redis(rubric),
             }  # fmt: skip
             server = start_sandbox(
                 spec,

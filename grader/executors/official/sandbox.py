@@ -12,9 +12,9 @@ Contract of a sandbox started by :func:`start_sandbox` (the measures come from
   *real* path. The pyenv interpreter finds libpython through RUNPATH, and bound anywhere else it
   silently loads Debian's libpython instead. ``/tmp`` and the workspace ``/submission`` are
   private, size-capped tmpfs mounts. The staged copy is read-only at ``/grader/source``, the
-  agent and the grader's data helpers (``grader/executors/harness/data.py``, no hidden checks in
-  it) are read-only under ``/grader``. Nothing else from the host is visible: not the course,
-  not the hidden checks, not ``/etc/shadow``.
+  agent and the grader's standalone helper files (:data:`HELPER_MODULES`: rows, background work,
+  a Redis server; no hidden checks in them) are read-only under ``/grader``. Nothing else from
+  the host is visible: not the course, not the hidden checks, not ``/etc/shadow``.
 - **Processes**: a pid namespace of its own (``--unshare-pid``). Killing bwrap kills its init
   and with it every process inside, including ones that called ``setsid``.
   ``--die-with-parent`` and a parent-death signal on bwrap tie the sandbox to the grader's
@@ -60,16 +60,22 @@ AGENT_MOUNT = "/grader/agent.py"
 WORKSPACE = "/submission"
 AGENT_FILE = Path(__file__).with_name("agent.py")
 HELPERS_MOUNT = "/grader/grader_data.py"
+# The grader's standalone helper files the agent loads by path in the sandbox (none imports the
+# grader's package, and none holds a hidden check), by where they are mounted.
+HELPER_MODULES = {
+    HELPERS_MOUNT: "grader.executors.harness.data",  # rows, model facts
+    "/grader/grader_taskwork.py": "grader.executors.harness.taskwork",  # worker, mail, commits
+    "/grader/grader_redis.py": "grader.redisserver",  # the sandbox's own Redis
+}
 
 
-def helpers_file() -> Path:
-    """The grader's data helpers (:mod:`grader.executors.harness.data`), which the agent loads
-    in the sandbox to create rows and describe models. Found without importing it here."""
+def helper_file(module: str) -> Path:
+    """The file of one of :data:`HELPER_MODULES`, found without importing it here."""
     import importlib.util
 
-    spec = importlib.util.find_spec("grader.executors.harness.data")
+    spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:  # the grader's own package is incomplete
-        raise RuntimeError("grader.executors.harness.data is missing from the grader's install")
+        raise RuntimeError(f"{module} is missing from the grader's install")
     return Path(spec.origin)
 
 
@@ -342,10 +348,9 @@ def bwrap_argv(
         "--ro-bind",
         str(AGENT_FILE),
         AGENT_MOUNT,
-        "--ro-bind",
-        str(helpers_file()),
-        HELPERS_MOUNT,
     ]
+    for inside, module in HELPER_MODULES.items():
+        argv += ["--ro-bind", str(helper_file(module)), inside]
     for host, inside, writable in binds:
         if not inside.startswith("/grader/"):
             raise ValueError(f"extra sandbox mounts go under /grader, not {inside}")

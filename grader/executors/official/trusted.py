@@ -177,7 +177,9 @@ def main(argv: list[str]) -> int:
     job = OfficialJob.read(Path(argv[0]))
     os.chdir(job.checks_dir)
     verdicts = VerdictPlugin(job)
-    code = int(pytest.main(pytest_args(job), plugins=[OfficialFixtures(job), verdicts]))
+    fixtures = OfficialFixtures(job)
+    plugins = [fixtures, fixtures.background, verdicts]
+    code = int(pytest.main(pytest_args(job), plugins=plugins))
     verdicts.write(code)
     return 0
 
