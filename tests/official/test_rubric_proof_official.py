@@ -1,8 +1,9 @@
-"""Rubrics proven in official mode: for lab01 to lab07 and the capstone the solution scores
+"""Rubrics proven in official mode: for every lab and the capstone the solution scores
 full marks (the capstone's: every automated point) with no integrity flag, the starter fails
 every criterion (the capstone's template renders fail what they promise), and each mutant in
 the lab's ``hidden/mutants.toml`` loses exactly its criteria, all graded by the out-of-process
-fixtures (``data``, ``models``, ``queries``, ``clock``, ``api.authenticate``, ...) and the
+fixtures (``data``, ``models``, ``queries``, ``clock``, ``api.authenticate``, lab09's ``tasks``,
+``outbox``, ``redis_outage`` with Redis and a Celery worker inside the sandbox, ...) and the
 sandboxed learner-tests gate. And both modes give every proof submission the same score:
 official grading measures what local grading measures, only where the learner cannot reach the
 verdict.
@@ -28,7 +29,9 @@ from tests.support import ROOT, shared_proof
 
 pytestmark = pytest.mark.slow
 
-LABS = ("lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "capstone")
+LABS = (
+    "lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "lab09", "capstone",
+)  # fmt: skip
 MIN_MUTANTS = 5
 
 
