@@ -192,10 +192,8 @@ def _prove(args: argparse.Namespace) -> int:
         proof = prove_lab(root, lab_dir.name, GradeOptions(database=args.database, mode=mode))
         runs = len(proof.results)
         if proof.ok:
-            graded = (
-                "reference, template renders"
-                if lab_dir.name == "capstone"
-                else ("solution, starter")
+            graded = "reference, template renders" if lab_dir.name == "capstone" else (
+                "solution, starter"
             )
             print(f"{lab_dir.name}: rubric proven ({runs} gradings: {graded}, mutants)")
         else:

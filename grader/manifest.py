@@ -155,7 +155,7 @@ class _Reader:
         if isinstance(value, str) and _PATH.match(value) and "//" not in value:
             return value
         self.problems.append(
-            f'{where} must be a path on your server starting with /, like "/api/health/" '
+            f"{where} must be a path on your server starting with /, like \"/api/health/\" "
             f"(letters, digits and . _ ~ - / only), not {_shown(value)}"
         )
         return "/"
@@ -192,7 +192,7 @@ def _role(reader: _Reader, entry: dict[str, Any], number: int) -> Role:
     fields: dict[str, str | int | bool] = {}
     raw = entry.get("fields", {})
     if not isinstance(raw, dict) or len(raw) > 10:
-        reader.problems.append(f'{where}: fields must be a table like {{ role = "member" }}')
+        reader.problems.append(f"{where}: fields must be a table like {{ role = \"member\" }}")
         raw = {}
     for key, value in raw.items():
         if not _FIELD.match(key) or key in ("username", "password"):
@@ -220,7 +220,7 @@ def _resource(reader: _Reader, entry: dict[str, Any], number: int) -> Resource:
     if not isinstance(create, dict) or not create:
         reader.problems.append(
             f"{where}: create must be a table holding a valid body for POST {collection}, like "
-            '{ title = "Write the report" }'
+            "{ title = \"Write the report\" }"
         )
         create = {}
     return Resource(name, collection, dict(create))
@@ -234,7 +234,7 @@ def _throttle(reader: _Reader, data: dict[str, Any]) -> Throttle:
     if match is None:
         if "anonymous" in table:
             reader.problems.append(
-                f'[throttle] anonymous must be a DRF rate like "60/minute" (at most 9999 a '
+                f"[throttle] anonymous must be a DRF rate like \"60/minute\" (at most 9999 a "
                 f"second, minute or hour), not {_shown(rate)}"
             )
         return Throttle(path, "", 0, 0)
