@@ -60,8 +60,9 @@ class Executor(Protocol):
     kind: str
     #: whether the rubric's quality gates run (the learners' edition has none to run).
     runs_gates: bool
-    #: whether the gates may run beside the checks, at the same time: only where the checks'
-    #: processes are this process's own children, never inside a sandbox the executor drives.
+    #: whether the gates may run beside the checks, at the same time: where the checks'
+    #: processes are this process's own children (local), or each stage has a sandbox and a
+    #: job slot of its own (official). The notebook and self-check executors keep them after.
     gates_beside_checks: bool
 
     def prepare(self, request: RunRequest) -> None:

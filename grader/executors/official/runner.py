@@ -47,7 +47,7 @@ from typing import cast
 
 from grader.errors import UsageError
 from grader.executors.base import CheckRun, RubricExecutor, RunRequest
-from grader.executors.local import _tail, kill_tree
+from grader.executors.local import JOB_MARK, _tail, kill_tree
 from grader.executors.official.job import SERVER_PORT, OfficialJob
 from grader.executors.official.postgres import limits_for, sandbox_bindir
 from grader.executors.official.sandbox import (
@@ -151,11 +151,13 @@ def sandbox_environment(rubric: Rubric) -> dict[str, str]:
     }
 
 
-def trusted_environment(work: Path) -> dict[str, str]:
-    """The trusted process's environment: built from nothing, no plugin autoloading."""
+def trusted_environment(work: Path, mark: str = "") -> dict[str, str]:
+    """The trusted process's environment: built from nothing, no plugin autoloading. ``mark``
+    (``JOB_MARK``) tells this job's processes from those of a stage running beside it."""
     for name in ("home", "tmp"):
         (work / name).mkdir(exist_ok=True)
     return {
+        JOB_MARK: mark,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(work / "home"),
         "TMPDIR": str(work / "tmp"),
@@ -282,7 +284,7 @@ def _readable(folder: Path) -> None:
 
 
 def _start_trusted(
-    server: Sandbox, job_file: Path, work: Path, log: Path
+    server: Sandbox, job_file: Path, work: Path, log: Path, mark: str
 ) -> subprocess.Popen[bytes]:
     """The trusted checks process, in the sandbox's network namespace and nowhere else in it."""
     with log.open("wb") as out:
@@ -299,7 +301,7 @@ def _start_trusted(
                 str(job_file),
             ],
             cwd=work,
-            env=trusted_environment(work),
+            env=trusted_environment(work, mark),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -335,7 +337,7 @@ def run_official_checks(
     started = time.monotonic()
     deadline = started + limit
     checks_dir, ini = _copy_checks(rubric, work)
-    _readable(staged.path)
+    _readable(staged.path)  # again when called on its own, not through OfficialExecutor
     report_file, job_file = work / "report.json", work / "official-job.json"
     sandbox_log, trusted_log = work / "sandbox.log", work / "trusted.log"
     token = secrets.token_hex(8)
@@ -379,12 +381,13 @@ def run_official_checks(
                 timeout=max(1.0, min(20.0, deadline - time.monotonic())),
             )
             try:
-                trusted = _start_trusted(server, job_file, work, trusted_log)
+                trusted = _start_trusted(server, job_file, work, trusted_log, token)
                 watch = _watch(server, trusted, deadline)
             finally:
                 server.kill()
                 if trusted is not None:
-                    kill_tree(trusted)
+                    # Only this job's orphans: the learner-tests gate's sandbox runs beside it.
+                    kill_tree(trusted, mark=token)
     except TimeoutError:  # no job slot came free before the deadline
         watch = Watch(timed_out=True)
     seconds = time.monotonic() - started
@@ -410,12 +413,17 @@ def run_official_checks(
 
 class OfficialExecutor(RubricExecutor):
     """Official mode: the project in a bubblewrap sandbox, verdicts decided by a trusted process
-    (:func:`run_official_checks`). Gates run after the checks, not beside them: the sandbox's
-    processes are not this process's to share out."""
+    (:func:`run_official_checks`). The gates run beside the checks, as in local mode: the
+    learner-tests gate in a sandbox of its own, with a job slot (and so a user id) of its own,
+    so neither sandbox's limits, processes or clean-up reach the other."""
 
     kind = "official"
     runs_gates = True
-    gates_beside_checks = False
+    gates_beside_checks = True
+
+    def prepare(self, request: RunRequest) -> None:
+        # Before either stage starts: both sandboxes read the staged copy as their own uid.
+        _readable(request.staged.path)
 
     def run(self, request: RunRequest) -> CheckRun:
         return run_official_checks(
