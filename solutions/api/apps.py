@@ -10,3 +10,11 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "api"
     verbose_name = "API"
+    # BEGIN LAB10
+
+    def ready(self) -> None:
+        # Connect the Celery signal handlers in every process that loads the project: the web
+        # process sends the request id with each task, the worker restores it and counts
+        # failures. Importing the modules registers them.
+        from . import metrics, request_ids  # noqa: F401
+    # END LAB10

@@ -11,6 +11,11 @@ one error body (api/errors.py).
 
 from __future__ import annotations
 
+# BEGIN LAB10
+import logging
+from typing import Any
+
+# END LAB10
 # BEGIN LAB05
 from django.urls import reverse
 from rest_framework import status
@@ -37,12 +42,26 @@ from .auth_serializers import RefreshInputSerializer, RegisterInputSerializer, U
 # from .auth_serializers import RefreshInputSerializer
 #
 # END LAB05
+# BEGIN LAB10
+
+logger = logging.getLogger(__name__)
+# END LAB10
 
 class TokenObtainApi(TokenObtainPairView):
     """POST {username, password}: 200 {access, refresh}, or 401 `no_active_account`.
 
     The tokens are made by SIMPLE_JWT["TOKEN_OBTAIN_SERIALIZER"], which adds the role claim.
     """
+    # BEGIN LAB10
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == status.HTTP_401_UNAUTHORIZED:
+            # Who tried, never with what: the password (and any token) stays out of the logs.
+            username = request.data.get("username") if hasattr(request.data, "get") else None
+            logger.warning("login refused", extra={"username": str(username)[:150]})
+        return response
+    # END LAB10
 
 
 class TokenRefreshApi(TokenRefreshView):

@@ -91,6 +91,12 @@ def notify_subscribers(self: Task, post_id: int) -> int:
             error="",
         )
         sent += 1
+    # END LAB09
+    # BEGIN LAB10
+    # The line an operator reads; it carries the request id of the publish that queued it.
+    logger.info("mailed subscribers", extra={"post_id": post.pk, "sent": sent})
+    # END LAB10
+    # BEGIN LAB09
     return sent
     # STUB LAB09
     # # TODO(lab09): one mail per subscriber, never twice, retried with backoff, a permanent

@@ -2,6 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path
+# BEGIN LAB10
+
+from api import metrics, probes
+# END LAB10
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,4 +24,12 @@ urlpatterns = [
     # STUB LAB08
     # # TODO(lab08): serve the schema and its docs pages (labs/lab08/README.md, step 2).
     # END LAB08
+    # BEGIN LAB10
+    # For the orchestrator and Prometheus: outside /api/, in no API version, never throttled.
+    path("health/live", probes.live, name="health-live"),
+    path("health/ready", probes.ready, name="health-ready"),
+    path("metrics", metrics.metrics, name="metrics"),
+    # STUB LAB10
+    # # TODO(lab10): liveness, readiness and metrics (labs/lab10/README.md, steps 3 and 4).
+    # END LAB10
 ]

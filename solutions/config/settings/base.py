@@ -128,6 +128,16 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#middleware
 MIDDLEWARE = [
+    # BEGIN LAB10
+    # First, so that every line a request produces, and the one that says it finished, carries
+    # its id (api/request_ids.py); then every response is counted and timed (api/metrics.py).
+    "api.request_ids.RequestIdMiddleware",
+    "api.metrics.MetricsMiddleware",
+    # A lost database answers 503 in the API's error body, not a 500 page (api/outages.py).
+    "api.outages.DatabaseOutageMiddleware",
+    # STUB LAB10
+    # # TODO(lab10): the request-id and metrics middleware (labs/lab10/README.md, steps 1 and 4).
+    # END LAB10
     "django.middleware.security.SecurityMiddleware",
     # BEGIN LAB08
     # Static files (the docs pages' Swagger UI and Redoc) from the project itself, right after
@@ -384,3 +394,31 @@ LOGGING = {
         "level": LOG_LEVEL,
     },
 }
+# BEGIN LAB10
+
+# Every line as one JSON object (python-json-logger: it formats the stdlib logging records that
+# Django, Celery and every library already write), with the request id on it. The handler and
+# the levels stay as above; only the format changes. Field names: timestamp, level, logger,
+# message, request_id, then whatever the line passed in `extra` (method, path, status ...).
+LOGGING["filters"] = {"request_id": {"()": "api.request_ids.RequestIdFilter"}}
+LOGGING["formatters"]["json"] = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+    "rename_fields": {"levelname": "level", "name": "logger"},
+    "timestamp": True,  # "timestamp": ISO 8601 in UTC
+}
+LOGGING["handlers"]["console"]["formatter"] = "json"
+LOGGING["handlers"]["console"]["filters"] = ["request_id"]
+
+# METRICS (api/metrics.py)
+# ------------------------------------------------------------------------------
+# GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when a token is set. Without one
+# the metrics are open where METRICS_PUBLIC is on (a laptop, the tests) and answer 404 where it
+# is off: prod.py turns it off, so a server never shows them to anyone without the token.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_PUBLIC = True
+# STUB LAB10
+#
+# # TODO(lab10): log JSON lines with the request id (labs/lab10/README.md, step 1), and the
+# # metrics token (step 4).
+# END LAB10
