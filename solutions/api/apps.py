@@ -15,6 +15,8 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         # Connect the Celery signal handlers in every process that loads the project: the web
         # process sends the request id with each task, the worker restores it and counts
-        # failures. Importing the modules registers them.
-        from . import metrics, request_ids  # noqa: F401
+        # failures. Importing the modules registers them; keeping them here says why.
+        from . import metrics, request_ids
+
+        self.signal_handlers = (metrics, request_ids)
     # END LAB10

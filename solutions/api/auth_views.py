@@ -43,8 +43,8 @@ from .auth_serializers import RefreshInputSerializer, RegisterInputSerializer, U
 #
 # END LAB05
 # BEGIN LAB10
-
 logger = logging.getLogger(__name__)
+
 # END LAB10
 
 class TokenObtainApi(TokenObtainPairView):
@@ -54,11 +54,12 @@ class TokenObtainApi(TokenObtainPairView):
     """
     # BEGIN LAB10
 
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().post(request, *args, **kwargs)
+    def handle_exception(self, exc: Exception) -> Response:
+        response: Response = super().handle_exception(exc)
         if response.status_code == status.HTTP_401_UNAUTHORIZED:
             # Who tried, never with what: the password (and any token) stays out of the logs.
-            username = request.data.get("username") if hasattr(request.data, "get") else None
+            data: Any = self.request.data
+            username = data.get("username") if hasattr(data, "get") else None
             logger.warning("login refused", extra={"username": str(username)[:150]})
         return response
     # END LAB10

@@ -2,11 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
+
 # BEGIN LAB10
-
 from api import metrics, probes
-# END LAB10
 
+# END LAB10
 urlpatterns = [
     path("admin/", admin.site.urls),
     # BEGIN LAB01

@@ -125,6 +125,10 @@ def main(argv: list[str]) -> int:
                 "grader.executors.harness.contract",
                 "-p",
                 "grader.executors.harness.tasks",
+                "-p",
+                "grader.executors.harness.observability",
+                "-p",
+                "grader.executors.harness.delivery",
             ]
             if job.grader_fixtures
             else []
