@@ -95,6 +95,11 @@ WORKSPACE = Path("/submission")
 DATA_HELPERS = Path("/grader/grader_data.py")  # grader/executors/harness/data.py, read-only
 TASK_HELPERS = Path("/grader/grader_taskwork.py")  # grader/executors/harness/taskwork.py
 REDIS_HELPERS = Path("/grader/grader_redis.py")  # grader/redisserver.py
+# grader/executors/harness/production.py: Gunicorn under config.settings.prod, log capture
+PRODUCTION_HELPERS = Path("/grader/grader_production.py")
+# The variables the trusted side may set for the production server (production's own);
+# everything else it runs with comes from the helper (the sandbox's Redis, a SQLite file).
+PRODUCTION_VARIABLES = frozenset({"DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "METRICS_TOKEN"})
 MESSAGE_LIMIT = 300
 BODY_LIMIT = 64 * 1024
 OUTPUT_LIMIT = 16 * 1024  # characters of a management command's output sent back
@@ -594,12 +599,16 @@ class Background:
         "outbox": frozenset({"start", "stop", "messages", "fail_next", "fail_from"}),
         "redis": frozenset({"stop", "start"}),
         "commit": frozenset({"on_publish", "disarm"}),
+        # lab10: the project's log lines during a block of a check, and the production server
+        "logs": frozenset({"start", "stop"}),
+        "production": frozenset({"start", "lines", "stop"}),
     }
 
     def __init__(self, server: Any) -> None:
         self.server = server  # the sandbox's Redis, None when the job has none
         self.app: Any = None
         self.commit: Any = None
+        self.production: Any = None
         self.lock = threading.Lock()
 
     def call(self, kind: str, request: Any) -> dict[str, Any]:
@@ -610,7 +619,10 @@ class Background:
             return {"assertion": f"the grader asked for an unknown {kind} helper {op!r}"}
         if kind in ("tasks", "redis") and self.server is None:
             return {"assertion": "this grading has no Redis: the rubric does not require it"}
-        work = load_helper_file("grader_taskwork", TASK_HELPERS)
+        if kind in ("logs", "production"):
+            work = load_helper_file("grader_production", PRODUCTION_HELPERS)
+        else:
+            work = load_helper_file("grader_taskwork", TASK_HELPERS)
         try:
             with self.lock:  # one helper call at a time: they share the worker and the records
                 value = getattr(self, f"_{kind}")(work, op, *args, **kwargs)
@@ -658,6 +670,36 @@ class Background:
         elif not self.server.running:
             self.server.start()  # on the same port, empty
         return {"port": int(self.server.port), "running": bool(self.server.running)}
+
+    def _logs(self, work: Any, op: str) -> Any:
+        if op == "start":
+            work.CAPTURE.start()
+            return None
+        return work.CAPTURE.stop()
+
+    def _production(self, work: Any, op: str, *args: Any) -> Any:
+        import tempfile
+
+        if op == "start":
+            given = args[0] if args else None
+            if not isinstance(given, dict) or not all(
+                key in PRODUCTION_VARIABLES and isinstance(value, str)
+                for key, value in given.items()
+            ):
+                raise AssertionError("the grader sent malformed production variables")
+            if self.production is not None:
+                self.production.stop()
+            folder = Path(tempfile.mkdtemp(prefix="grader-production-"))
+            self.production = work.ProductionServer(WORKSPACE, folder)
+            problem = self.production.start(given)
+            return {"port": int(self.production.port), "problem": problem}
+        if self.production is None:
+            return [] if op == "lines" else None
+        if op == "lines":
+            return self.production.lines()
+        self.production.stop()
+        self.production = None
+        return None
 
     def _commit(self, work: Any, op: str, *args: Any) -> Any:
         if op == "on_publish":

@@ -69,6 +69,7 @@ from grader.executors.harness.contract import ContractRunner
 from grader.executors.harness.fixtures import ApiResponse, SettingsProbe
 from grader.executors.official.background import BackgroundFixtures
 from grader.executors.official.job import OfficialJob
+from grader.executors.official.observability import ObservabilityFixtures
 from grader.executors.official.probe import run_settings_probe
 from grader.executors.official.remote import (
     MAX_REPLY_BYTES,
@@ -411,6 +412,10 @@ class OfficialFixtures:
         self.spec = SandboxSpec.from_json(job.sandbox) if job.sandbox else None
         # tasks, outbox, redis_outage, commit_failure: a plugin object of their own
         self.background = BackgroundFixtures(self.control, job.probe_timeout + 5, job.deadline)
+        # logs, production (lab10): a plugin object of their own too
+        self.observability = ObservabilityFixtures(
+            self.control, job.probe_timeout + 5, job.deadline
+        )
 
     def probe(self, module: str, env: dict[str, str], names: list[str]) -> dict[str, Any]:
         """One settings probe in a fresh sandbox (:mod:`grader.executors.official.probe`)."""

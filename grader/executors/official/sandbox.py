@@ -13,7 +13,7 @@ Contract of a sandbox started by :func:`start_sandbox` (the measures come from
   silently loads Debian's libpython instead. ``/tmp`` and the workspace ``/submission`` are
   private, size-capped tmpfs mounts. The staged copy is read-only at ``/grader/source``, the
   agent and the grader's standalone helper files (:data:`HELPER_MODULES`: rows, background work,
-  a Redis server; no hidden checks in them) are read-only under ``/grader``. Nothing else from
+  a Redis server, a production server and log capture; no hidden checks in them) are read-only under ``/grader``. Nothing else from
   the host is visible: not the course, not the hidden checks, not ``/etc/shadow``.
 - **Processes**: a pid namespace of its own (``--unshare-pid``). Killing bwrap kills its init
   and with it every process inside, including ones that called ``setsid``.
@@ -66,6 +66,8 @@ HELPER_MODULES = {
     HELPERS_MOUNT: "grader.executors.harness.data",  # rows, model facts
     "/grader/grader_taskwork.py": "grader.executors.harness.taskwork",  # worker, mail, commits
     "/grader/grader_redis.py": "grader.redisserver",  # the sandbox's own Redis
+    # lab10: Gunicorn with the production settings, and the project's log lines
+    "/grader/grader_production.py": "grader.executors.harness.production",
 }
 
 

@@ -178,7 +178,9 @@ def main(argv: list[str]) -> int:
     os.chdir(job.checks_dir)
     verdicts = VerdictPlugin(job)
     fixtures = OfficialFixtures(job)
-    plugins = [fixtures, fixtures.background, verdicts]
+    from grader.executors.harness import delivery  # the same files-only fixture in both modes
+
+    plugins = [fixtures, fixtures.background, fixtures.observability, delivery, verdicts]
     code = int(pytest.main(pytest_args(job), plugins=plugins))
     verdicts.write(code)
     return 0

@@ -16,6 +16,7 @@ import secrets
 from prometheus_client.parser import text_string_to_metric_families
 
 SECURITY = [
+    "INSTALLED_APPS",
     "DEBUG",
     "SECRET_KEY",
     "SECRET_KEY_FALLBACKS",
@@ -57,22 +58,46 @@ def _probe(project, names):
     return probe.values
 
 
+class _Probed:
+    """The probed settings, Django's defaults (global_settings) for the rest: what the deploy
+    checks read, without touching this process's own settings."""
+
+    def __init__(self, values):
+        self._values = values
+
+    def __getattr__(self, name):
+        from django.conf import global_settings
+
+        if name in self._values:
+            return self._values[name]
+        return getattr(global_settings, name)
+
+
 def _deployment_issues(values):
     """What Django's deployment checks report for these settings: ["security.W004: ...", ...]."""
     from django.core.checks.security import base, csrf, sessions
-    from django.test import override_settings
 
     known = {name: values[name] for name in SECURITY if name in values}
     if isinstance(known.get("SECURE_REFERRER_POLICY"), list):
         known["SECURE_REFERRER_POLICY"] = tuple(known["SECURE_REFERRER_POLICY"])
+    # Sessions are in use in any project with Django's admin; the check reads INSTALLED_APPS.
+    known.setdefault("INSTALLED_APPS", ["django.contrib.sessions"])
+    probed = _Probed(known)
     found = []
-    with override_settings(**known):
-        for module in (base, csrf, sessions):
+    modules = (base, csrf, sessions)
+    saved = [module.settings for module in modules]
+    try:
+        for module in modules:
+            module.settings = probed
+        for module in modules:
             for name, function in sorted(vars(module).items()):
                 if not name.startswith("check_") or not callable(function):
                     continue
                 for issue in function(app_configs=None) or []:
                     found.append(f"{issue.id}: {str(issue.msg).split('. ')[0]}")
+    finally:
+        for module, original in zip(modules, saved):
+            module.settings = original
     return found
 
 

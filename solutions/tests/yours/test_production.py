@@ -1,5 +1,8 @@
-# FILE LAB10 SOLUTION
+# FILE LAB10
 """Production settings pass Django's deployment checklist; the container runs as no root.
+
+Given with lab10's starter, failing until steps 6 and 7 of the handout are done: the brief
+written as tests. Your tests of the rest of the lab go in test_observability.py.
 
 The production settings are imported in a new process, as a server would, with the variables
 production sets: settings already loaded by this test process cannot be swapped for them.
