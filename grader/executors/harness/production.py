@@ -225,9 +225,9 @@ class LogCapture:
         self.stop()
         buffer = _Buffer()
         for handler in _console_handlers():
-            self._swapped.append((handler, handler.setStream(buffer)))  # type: ignore[arg-type]
+            self._swapped.append((handler, handler.setStream(buffer)))
         self._streams = (sys.stdout, sys.stderr)
-        sys.stdout = sys.stderr = buffer  # type: ignore[assignment]
+        sys.stdout = sys.stderr = buffer
         self._buffer = buffer
 
     def stop(self) -> list[str]:

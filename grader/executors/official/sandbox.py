@@ -13,8 +13,9 @@ Contract of a sandbox started by :func:`start_sandbox` (the measures come from
   silently loads Debian's libpython instead. ``/tmp`` and the workspace ``/submission`` are
   private, size-capped tmpfs mounts. The staged copy is read-only at ``/grader/source``, the
   agent and the grader's standalone helper files (:data:`HELPER_MODULES`: rows, background work,
-  a Redis server, a production server and log capture; no hidden checks in them) are read-only under ``/grader``. Nothing else from
-  the host is visible: not the course, not the hidden checks, not ``/etc/shadow``.
+  a Redis server, a production server and log capture; no hidden checks in them) are read-only
+  under ``/grader``. Nothing else from the host is visible: not the course, not the hidden
+  checks, not ``/etc/shadow``.
 - **Processes**: a pid namespace of its own (``--unshare-pid``). Killing bwrap kills its init
   and with it every process inside, including ones that called ``setsid``.
   ``--die-with-parent`` and a parent-death signal on bwrap tie the sandbox to the grader's

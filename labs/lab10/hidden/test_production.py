@@ -96,7 +96,7 @@ def _deployment_issues(values):
                 for issue in function(app_configs=None) or []:
                     found.append(f"{issue.id}: {str(issue.msg).split('. ')[0]}")
     finally:
-        for module, original in zip(modules, saved):
+        for module, original in zip(modules, saved, strict=True):
             module.settings = original
     return found
 
