@@ -127,11 +127,32 @@ def _request_counts(families):
     return found
 
 
+def _published_post(data, n):
+    import datetime
+
+    author = data.user(role="author", username=f"grader-metrics-author-{n}")
+    category = data.create("blog.Category", name=f"Grader counted {n}", slug=f"grader-counted-{n}")
+    return data.create(
+        "blog.Post",
+        title=f"Grader counted {n}",
+        slug=f"grader-counted-{n}",
+        body="Written by the grader.",
+        author=author,
+        category=category,
+        status="published",
+        published_at=datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.timezone.utc),
+    )
+
+
 def test_requests_are_counted_by_view_method_and_status(data, api):
+    first, second = (_published_post(data, next(_serial)) for _ in range(2))
     before = _request_counts(_metrics(api))
-    for _ in range(3):
-        api.get(LIVE)
-    api.get(POSTS)
+    # Three requests to one route with two different paths, one to another route: counted by
+    # the route's name, the first route's series grows by 3 and the second's by 1.
+    for pk in (first, first, second):
+        detail = api.get(f"{POSTS}{pk}/")
+        assert detail.status == 200, f"GET {POSTS}{pk}/ answered {detail.status}; expected 200"
+    api.get(LIVE)
     families = _metrics(api)
     after = _request_counts(families)
     assert after, (
@@ -139,12 +160,14 @@ def test_requests_are_counted_by_view_method_and_status(data, api):
         "(blog_http_requests_total{view, method, status})"
     )
     grown = {key: after[key] - before.get(key, 0.0) for key in after}
-    live = [key for key, n in grown.items() if n == 3 and key[2] == "GET" and key[3] == "200"]
-    posts = [key for key, n in grown.items() if n == 1 and key[2] == "GET" and key[3] == "200"]
-    assert live and posts and {k[1] for k in live}.isdisjoint({k[1] for k in posts}), (
-        f"After 3 GET {LIVE} and 1 GET {POSTS}, the counters grew by "
-        f"{ {k: v for k, v in grown.items() if v} }; expected one series +3 and another +1 with "
-        "method GET and status 200, told apart by the view label (the route's name, not the path)"
+    detail = [key for key, n in grown.items() if n == 3 and key[2] == "GET" and key[3] == "200"]
+    live = [key for key, n in grown.items() if n == 1 and key[2] == "GET" and key[3] == "200"]
+    assert detail and live and {k[1] for k in detail}.isdisjoint({k[1] for k in live}), (
+        f"After GET {POSTS}{first}/ twice, GET {POSTS}{second}/ once and GET {LIVE} once, the "
+        f"counters grew by { {k: v for k, v in grown.items() if v} }; expected the post detail's "
+        "series +3 and liveness' +1 (method GET, status 200), told apart by the view label: the "
+        "route's name (request.resolver_match.view_name), never the path, whose ids would make "
+        "a new series for every post"
     )
     histograms = [f for f in families if f.type == "histogram"]
     assert any(
