@@ -30,7 +30,8 @@ from tests.support import ROOT, shared_proof
 pytestmark = pytest.mark.slow
 
 LABS = (
-    "lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "lab09", "lab10", "capstone",
+    "lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "lab09", "lab10",
+    "capstone",
 )  # fmt: skip
 MIN_MUTANTS = 5
 

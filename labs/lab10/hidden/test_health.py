@@ -140,7 +140,7 @@ def _published_post(data, n):
         author=author,
         category=category,
         status="published",
-        published_at=datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.timezone.utc),
+        published_at=datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC),
     )
 
 
