@@ -23,6 +23,7 @@ from grader.executors.official.background import (
     RemoteRedisOutage,
     RemoteTasks,
 )
+from grader.executors.official.observability import RemoteLogs, RemoteProduction
 from grader.executors.official.remote import ManualReviewRequired
 
 MESSAGE = {
@@ -55,6 +56,8 @@ def test_every_agent_operation_has_a_shape_here() -> None:
         "outbox": RemoteOutbox,
         "redis": RemoteRedisOutage,
         "commit": RemoteCommitFailure,
+        "logs": RemoteLogs,  # lab10 (tests/official/test_observability_protocol.py)
+        "production": RemoteProduction,
     }
     assert set(remote) == set(Background.OPS)
     for kind, cls in remote.items():
