@@ -72,7 +72,8 @@ def test_the_reference_delivery_files_pass_every_tool(solution: Path) -> None:
     workflows = delivery.workflows()
     assert list(workflows) == [".github/workflows/ci.yml"]
     document = workflows[".github/workflows/ci.yml"]
-    assert "on" in document and True not in document  # YAML 1.1's `on:` read back as "on"
+    assert "on" in document  # YAML 1.1 reads `on:` as true; read back as "on"
+    assert True not in document
     assert delivery.schema_errors(document, "github-workflows") == []
     assert delivery.actionlint(".github/workflows/ci.yml") == []
 
@@ -92,13 +93,16 @@ def test_the_tools_find_what_is_wrong(tmp_path: Path) -> None:
     problems = delivery.schema_errors(delivery.compose(), "compose-spec")
     assert any("portz" in p for p in problems), problems
     findings = delivery.actionlint(".github/workflows/ci.yml")
-    assert findings and all(f.startswith(".github/workflows/ci.yml:") for f in findings)
+    assert findings
+    assert all(f.startswith(".github/workflows/ci.yml:") for f in findings)
 
 
 def test_a_missing_file_is_no_finding_and_no_crash(tmp_path: Path) -> None:
     delivery = Delivery(tmp_path)
-    assert delivery.dockerfile() == [] and delivery.hadolint() == []
-    assert delivery.compose() is None and delivery.workflows() == {}
+    assert delivery.dockerfile() == []
+    assert delivery.hadolint() == []
+    assert delivery.compose() is None
+    assert delivery.workflows() == {}
 
 
 def test_a_project_that_cannot_start_under_gunicorn_is_a_sentence(tmp_path: Path) -> None:
@@ -111,7 +115,8 @@ def test_a_project_that_cannot_start_under_gunicorn_is_a_sentence(tmp_path: Path
         problem = server.start({"DJANGO_SECRET_KEY": "k"})
     finally:
         server.stop()
-    assert problem is not None and "exited with code" in problem, problem
+    assert problem is not None
+    assert "exited with code" in problem
     assert any("settings are broken" in line for line in server.lines())
     assert server.process is None
 
@@ -132,5 +137,6 @@ def test_the_log_capture_sees_formatted_lines_and_gives_the_streams_back() -> No
     finally:
         logger.removeHandler(handler)
     assert lines == ['{"message": "seen"}', "printed"]
-    assert handler.stream is stream and sys.stderr is stream
+    assert handler.stream is stream
+    assert sys.stderr is stream
     assert capture.stop() == []  # stopping twice is harmless

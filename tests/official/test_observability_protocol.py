@@ -64,7 +64,7 @@ def test_a_server_that_did_not_start_is_reported_with_the_agents_sentence() -> N
 )
 def test_log_lines_that_are_not_a_bounded_list_of_text_fail_closed(value: Any) -> None:
     logs = RemoteLogs(Scripted({"value": value}), 5.0)
-    with pytest.raises(ManualReviewRequired, match="logs.stop"):
+    with pytest.raises(ManualReviewRequired, match=r"logs\.stop"):
         logs.stop()
 
 
@@ -81,7 +81,7 @@ def test_log_lines_that_are_not_a_bounded_list_of_text_fail_closed(value: Any) -
 )
 def test_a_malformed_start_answer_fails_closed(value: Any) -> None:
     production = RemoteProduction(Scripted({"value": value}), 5.0)
-    with pytest.raises(ManualReviewRequired, match="production.start"):
+    with pytest.raises(ManualReviewRequired, match=r"production\.start"):
         production.start({})
 
 
