@@ -255,6 +255,8 @@ def run_quality_gates(
         outcome = run_learner_tests(
             check, gate, rubric, staged, scratch, database, limit, mode, memo
         )
+        if outcome.outcome == "error":  # the grader's failure (judge_learner_tests)
+            return outcome, f"{criterion.id}: the grader could not run the tests; needs review"
         return outcome, None
 
     criteria = gate_criteria(rubric)
@@ -489,6 +491,10 @@ def judge_learner_tests(
             f"Your tests in {tests}/ did not finish within {limit:.0f} seconds: look for a test "
             "that waits forever or loops.",
         )
+    if report is not None and report.fatal and report.fatal.get("stage") == "grader":
+        # Official mode: the sandbox could not give the tests what they need (its PostgreSQL
+        # did not start). Not a verdict on the learner's work: an error, flagged for review.
+        return TestOutcome(check, "error", seconds, report.fatal.get("message"))
     if report is None or report.exit_code is None:
         message = report.fatal.get("message") if report and report.fatal else None
         return TestOutcome(

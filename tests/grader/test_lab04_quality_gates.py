@@ -286,6 +286,19 @@ def test_a_file_that_cannot_be_collected_is_named() -> None:
     assert "tests/yours/test_x.py: ImportError" in (outcome.message or "")
 
 
+def test_the_graders_own_failure_is_an_error_not_failed_tests() -> None:
+    """Issue 14: official mode's sandbox could not start PostgreSQL for the learner's tests, and
+    the gate said "your tests could not run", blaming the learner. The agent now reports it
+    as the grader's (stage "grader"): an error, which run_quality_gates flags for review."""
+    said = "The grader could not start PostgreSQL inside the sandbox, so nothing was graded"
+    report = Report(fatal={"stage": "grader", "message": said})
+    outcome = judged(CheckRun(report, False, 3, 1.0, ""))
+    assert outcome.outcome == "error"
+    assert outcome.message == said
+    learners = judged(CheckRun(Report(fatal={"stage": "checks", "message": "x"}), False, 3, 1, ""))
+    assert learners.outcome == "failed"  # the learner's own crash stays theirs
+
+
 def test_files_without_test_functions_are_explained() -> None:
     outcome = judged(CheckRun(Report(exit_code=5), False, 0, 1.0, ""))
     assert "found no test functions" in (outcome.message or "")

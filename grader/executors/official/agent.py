@@ -995,10 +995,16 @@ def learner_tests(job_file: str, postgres: str | None = None) -> int:
     copy_source()
     os.chdir(WORKSPACE)
     problem = use_postgres(postgres)
-    if problem:
-        print(problem, file=sys.stderr)
-        return 3  # no report: the gate says the tests could not run, and the log says why
     sys.path.insert(0, GRADER_LIBRARY)
+    if problem:
+        # The grader's failure, not the learner's: a report saying so (stage "grader"), which
+        # the host turns into "not graded, needs manual review" instead of failed tests.
+        from grader.report import Job, Report
+
+        print(problem, file=sys.stderr)
+        report = Report(fatal={"stage": "grader", "message": problem})
+        Path(Job.read(Path(job_file)).report_file).write_text(report.to_json(), encoding="utf-8")
+        return 3
     from grader.executors.harness.__main__ import main as harness_main
 
     return int(harness_main([job_file]))
