@@ -18,18 +18,7 @@ from grader.executors.harness.production import MAX_LINE_CHARS, MAX_LINES, Produ
 from grader.executors.official.agent import PRODUCTION_VARIABLES, Background
 from grader.executors.official.observability import RemoteLogs, RemoteProduction
 from grader.executors.official.remote import ManualReviewRequired
-
-
-class Scripted:
-    """A control path that answers every request with the next scripted document."""
-
-    def __init__(self, *answers: dict[str, Any]) -> None:
-        self.answers = list(answers)
-        self.asked: list[tuple[str, Any]] = []
-
-    def call(self, action: str, payload: Any = None, *, timeout: float | None = None) -> Any:
-        self.asked.append((action, payload))
-        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+from tests.official.test_background_protocol import Scripted  # a lying agent, scripted
 
 
 def test_well_formed_answers_come_through_unchanged() -> None:
