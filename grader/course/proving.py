@@ -66,8 +66,16 @@ def _not_gradable(result: dict[str, Any]) -> set[str]:
     return {c["id"] for c in result["criteria"] if c["status"] == "not_run"}
 
 
+MUTANT_SCOPES = ("all", "postgresql-only")
+
+
 def prove_lab(
-    root: Path, lab: str, options: GradeOptions | None = None, *, earlier: bool = True
+    root: Path,
+    lab: str,
+    options: GradeOptions | None = None,
+    *,
+    earlier: bool = True,
+    mutants: str = "all",
 ) -> Proof:
     """Grade the solution, the committed starter and every mutant of ``lab``; collect problems.
 
@@ -75,10 +83,19 @@ def prove_lab(
     too; the course's test suite leaves that out where another proof covers it (see
     ``tests/support.py``, ``proves_earlier``).
 
+    ``mutants="postgresql-only"`` grades only the mutants that lose a criterion with
+    ``requires = "postgresql"``, the ones a SQLite proof cannot decide. The course's test suite
+    proves on PostgreSQL that way, beside a SQLite proof of every mutant in the same run: a
+    mutant is an edit to the project that a check must notice, and the checks are the same
+    code on both databases; what the database changes is the project's behaviour, which the
+    solution's and the starter's gradings there exercise.
+
     The solution's gradings share their quality gates' runs (:class:`GateMemo`): graded against
     every earlier rubric, the same tests run on the same files, so they run once."""
+    if mutants not in MUTANT_SCOPES:
+        raise ValueError(f"mutants must be one of {MUTANT_SCOPES}, not {mutants!r}")
     if lab == CAPSTONE:  # another project, with no earlier labs: see prove_capstone
-        return prove_capstone(root, options)
+        return prove_capstone(root, options, mutants=mutants == "all")
     options = options or GradeOptions()
     if options.gate_memo is None:
         options = replace(options, gate_memo=GateMemo())
@@ -127,7 +144,14 @@ def prove_lab(
                     f"failed {sorted(_failed(result))} ({result['message'] or 'see details'})"
                 )
 
+        postgresql_only = {c.id for c in rubric.criteria if c.requires == "postgresql"}
         for mutant in load_mutants(lab_dir / "hidden" / "mutants.toml", all_ids):
+            if mutants == "postgresql-only" and not set(mutant.loses) & postgresql_only:
+                proof.notes.append(
+                    f"mutant {mutant.id} not graded here: it loses only criteria SQLite "
+                    "decides, and this proof grades the PostgreSQL-only ones"
+                )
+                continue
             if set(mutant.loses) <= skipped:
                 proof.notes.append(
                     f"mutant {mutant.id} not proven: it loses {sorted(mutant.loses)}, which "

@@ -1,7 +1,10 @@
 """Rubrics are proven, not trusted (ARCHITECTURE decision 3), on SQLite and on PostgreSQL.
 
 For every lab with hidden checks: the generated solution scores full marks, the committed
-starter fails every criterion, and each mutant loses exactly the criteria it declares.
+starter fails every criterion, and each mutant loses exactly the criteria it declares (on
+SQLite every mutant; on PostgreSQL the mutants of criteria only PostgreSQL decides, see
+``grader.course.proving.prove_lab``; ``python -m grader prove LAB --database postgres://...``
+grades them all).
 
 And the other way round (issue 15): ``labs/<lab>/hidden/alternatives.toml`` lists correct
 solutions written in another style than the reference, as edits to the generated solution in
@@ -18,10 +21,11 @@ from pathlib import Path
 import pytest
 
 from grader.course.labgen import generate_lab
-from grader.course.mutants import Edit, Mutant, apply_mutant
+from grader.course.mutants import Edit, Mutant, apply_mutant, load_mutants
 from grader.course.proving import prove_capstone, prove_lab
 from grader.pipeline import GradeOptions, grade_submission
 from grader.result import validate_result
+from grader.rubric import load_rubric
 from tests.support import ROOT, postgres_url, proves_earlier, shared_proof
 
 LABS = sorted(p.parent.parent.name for p in ROOT.glob("labs/*/hidden/mutants.toml"))
@@ -56,8 +60,12 @@ pytestmark = pytest.mark.slow
 
 def _per_lab(lab: str, database: str) -> pytest.param:
     """One parameter per lab, in an xdist group of its own: each proof runs on whichever core is
-    free (tests/conftest.py), and the tests that read the same proof share its worker."""
-    return pytest.param(lab, id=lab, marks=pytest.mark.xdist_group(f"proof-{lab}-{database}"))
+    free (tests/conftest.py), and the tests that read the same proof share its worker.
+
+    The SQLite proof shares its group with the lab's official proof (tests/official), since
+    the test comparing the two modes reads both: on two workers it waited for the other's."""
+    group = f"proof-{lab}" if database == "sqlite" else f"proof-{lab}-{database}"
+    return pytest.param(lab, id=lab, marks=pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
@@ -99,16 +107,33 @@ def test_rubric_proven_on_postgres(lab):
     if lab == "capstone":  # the reference and the template renders: mutants are proven on SQLite
         proof = prove_capstone(ROOT, GradeOptions(database=url), mutants=False)
     else:
+        # The mutants SQLite cannot decide; test_rubric_proven_on_sqlite grades the rest in
+        # this run (grader.course.proving.prove_lab says why that is enough).
         proof = prove_lab(
-            ROOT, lab, GradeOptions(database=url), earlier=proves_earlier(lab, database=url)
+            ROOT,
+            lab,
+            GradeOptions(database=url),
+            earlier=proves_earlier(lab, database=url),
+            mutants="postgresql-only",
         )
     assert proof.ok, "\n".join(proof.problems)
     if proves_earlier(lab, database=url):
         assert [k for k in proof.results if k.startswith("earlier:")], "no earlier rubric graded"
     assert proof.results["solution"]["environment"]["database"] == "postgresql"
+    if lab != "capstone":  # every mutant of a criterion only PostgreSQL decides, and no other
+        rubric = load_rubric(ROOT / "labs" / lab / "rubric.toml")
+        only_here = {c.id for c in rubric.criteria if c.requires == "postgresql"}
+        ids = {c.id for c in rubric.criteria}
+        expected = {
+            f"mutant:{m.id}"
+            for m in load_mutants(ROOT / "labs" / lab / "hidden" / "mutants.toml", ids)
+            if set(m.loses) & only_here
+        }
+        assert {k for k in proof.results if k.startswith("mutant:")} == expected
+        assert bool(expected) == bool(only_here), f"{lab}: a PostgreSQL-only criterion, no mutant"
 
 
-@pytest.mark.xdist_group("proof-lab07-sqlite")
+@pytest.mark.xdist_group("proof-lab07")
 def test_lab07_starter_shows_each_cause_once_and_starts_at_step_2(sqlite_proof):
     """Issue 20: lab07's starter repeated "answered a JSON array" on 7 of 13 rows, gave advice
     for the first failure only and sent the learner to step 3, which needs step 2."""
@@ -130,7 +155,7 @@ def test_lab07_starter_shows_each_cause_once_and_starts_at_step_2(sqlite_proof):
     assert "step-2-versions-in-the-accept-header" in next_step(result, "labs/lab07/README.md")
 
 
-@pytest.mark.xdist_group("proof-lab01-sqlite")
+@pytest.mark.xdist_group("proof-lab01")
 def test_mutant_feedback_names_the_problem(sqlite_proof):
     """A mutant's failing criterion carries the rubric's advice and what the check observed."""
     proof = sqlite_proof("lab01")

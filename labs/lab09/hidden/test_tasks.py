@@ -260,7 +260,17 @@ def test_a_permanent_failure_is_recorded_after_the_last_retry(data, api, tasks, 
     outbox.fail_next(1000)
     _published_ok(api, editor, pk)
     tasks.wait()
-    runs = tasks.runs(TASK)
+    earlier = 0
+    if [row["status"] for row in data.values("blog.Notification", "status", post=pk)] != ["failed"]:
+        # A task queued before the publish committed (notify-on-commit's finding, not this
+        # one's) can have run before the post was published and found nothing to do: deliver
+        # it once more after the commit, as the idempotency and retry checks do, and judge
+        # that delivery's runs only. A task that ran after the commit has recorded its
+        # failure by now, so a correct project is judged on its first delivery.
+        earlier = len(tasks.runs(TASK))
+        tasks.send(TASK, pk)
+        tasks.wait()
+    runs = tasks.runs(TASK)[earlier:]
     assert len(runs) <= 6, (
         f"With a mail server that never recovers the task ran {len(runs)} time(s); expected a "
         "few retries at most (the brief: 3), then giving up: retries are up to a limit"
