@@ -264,11 +264,13 @@ def check_dockerfile(project: Path, *, has_context: bool = True) -> dict[str, An
     assert not unknown, f"not Dockerfile instructions: {unknown}"
     assert all(k.isupper() for k in keywords)
     assert keywords[0] == "FROM"
-    image = instructions[0][1]
-    assert re.fullmatch(r"python:3\.\d+-slim", image), f"pin the base image's version: {image}"
+    stages = [arguments.split() for keyword, arguments in instructions if keyword == "FROM"]
+    assert len(stages) >= 2, "build in one stage, run from another (multi-stage)"
+    for image, *_alias in stages:
+        assert re.fullmatch(r"python:3\.\d+-slim", image), f"pin the base image's version: {image}"
     for keyword, arguments in instructions:
-        if keyword == "COPY" and has_context:
-            *sources, _dest = arguments.split()
+        if keyword == "COPY" and has_context and "--from=" not in arguments:
+            *sources, _dest = [word for word in arguments.split() if not word.startswith("--")]
             for source in sources:
                 assert source == "." or (project / source).exists(), f"COPY {source}: missing"
         if keyword in ("CMD", "ENTRYPOINT"):

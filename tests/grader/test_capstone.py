@@ -127,10 +127,18 @@ def test_the_template_readmes_say_what_the_proof_proves() -> None:
     assert renders[1]["answers"] == {"background_tasks": False, "docker": False, "github_ci": False}
     authors = (ROOT / "templates/copier/capstone/README.md").read_text()
     learners = (ROOT / "templates/copier/capstone/template/README.md.jinja").read_text()
-    for render in renders:
-        assert render["fails"] == ["roles"], "update both READMEs with what the template fails"
+    fails = {render["id"]: render["fails"] for render in renders}
+    assert fails == {
+        "defaults": ["roles"],
+        "optional-parts-off": ["roles", "container", "pipeline"],
+    }, "update both READMEs with what the template fails"
     assert "every automated criterion\n  except `roles`" in authors
+    assert "off it also fails `container` and `pipeline`" in authors
     assert "every automated criterion of the capstone rubric but\none: `roles`" in learners
+    assert "{%- if not docker %}" in learners
+    assert "fails `container`" in learners
+    assert "{%- if not github_ci %}" in learners
+    assert "fails `pipeline`" in learners
 
 
 def test_the_coverage_gate_counts_branches_when_the_rubric_asks(tmp_path: Path) -> None:

@@ -56,6 +56,7 @@ class FakeApi:
     def __init__(self, answer: Callable[[str, str, Any], tuple[int, Any]]) -> None:
         self.answer = answer
         self.sent: list[tuple[str, str, Any, int | None]] = []
+        self.headers: list[dict[str, str]] = []
         self.user: int | None = None
 
     def authenticate(self, user: int | None) -> None:
@@ -66,6 +67,7 @@ class FakeApi:
         headers: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         self.sent.append((method, path, json_body, self.user))
+        self.headers.append(dict(headers or {}))
         status, body = self.answer(method, path, json_body)
         return ApiResponse(method, path, status, {"content-type": "application/json"},
                            json.dumps(body).encode())
@@ -132,6 +134,46 @@ def test_an_undocumented_status_and_a_body_that_breaks_the_schema_are_found() ->
     problems = {b.operation: b.problem for b in report.broken}
     assert "Undocumented status code: Received: 409" in problems["POST /notes/"]
     assert "id" in problems["GET /things/{thing_id}/"]
+
+
+def test_without_documented_statuses_only_a_5xx_or_a_wrong_documented_body_breaks() -> None:
+    """The capstone's contract: an undocumented status is not held against the service, but a
+    server error still is, and so is a documented status whose body breaks its schema."""
+    def undocumented(method: str, path: str, body: Any) -> tuple[int, Any]:
+        return (409, {"error": "conflict"}) if method == "POST" else correct(method, path, body)
+
+    lenient = ContractRunner(FakeApi(undocumented), max_examples=4)
+    assert lenient.run(SCHEMA, documented_statuses=False).ok
+    assert not ContractRunner(FakeApi(undocumented), max_examples=4).run(SCHEMA).ok
+
+    def wrong_body(method: str, path: str, body: Any) -> tuple[int, Any]:
+        return (201, {"ok": 1}) if method == "POST" else (200, {"name": "no id"})
+
+    report = ContractRunner(FakeApi(wrong_body), max_examples=4).run(
+        SCHEMA, documented_statuses=False
+    )
+    assert [b.operation for b in report.broken] == ["GET /things/{thing_id}/"]
+
+    def crashes(method: str, path: str, body: Any) -> tuple[int, Any]:
+        return (503, {}) if method == "POST" else correct(method, path, body)
+
+    report = ContractRunner(FakeApi(crashes), max_examples=4).run(SCHEMA, documented_statuses=False)
+    assert [b.operation for b in report.broken] == ["POST /notes/"]
+
+
+def test_a_callers_headers_go_with_every_request_over_the_generated_ones() -> None:
+    """A caller that signs in over HTTP (the capstone's checks) passes its bearer header."""
+    api = FakeApi(correct)
+    runner = ContractRunner(api, max_examples=3)
+    bearer = {"Authorization": "Bearer header.payload.signature"}
+    report = runner.run(SCHEMA, lambda label: runner.caller(headers=bearer))
+    assert report.ok, report.feedback()
+    assert api.headers
+    assert all(
+        sent.get("Authorization") == bearer["Authorization"] for sent in api.headers
+    )
+    assert all(user is None for *_, user in api.sent)
+    assert "header.payload.signature" not in report.details()
 
 
 def test_operations_past_the_budget_are_not_reached_never_passed() -> None:

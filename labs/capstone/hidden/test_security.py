@@ -1,7 +1,8 @@
-"""Capstone hidden checks: JWT authentication, roles, throttling, on any learner's domain.
+"""Capstone hidden checks: JWT authentication, roles, throttling, and the contract a signed-in
+writer meets, on any learner's domain.
 
 Driven by the learner's ``capstone.toml`` (``project.manifest()``): its token endpoint, roles and
-resources. Grader fixtures only. Users are made in the project's own process by its user
+resources, and the schema it serves. Grader fixtures only. Users are made in the project's own process by its user
 model's ``create_user`` (``data.command("shell", ...)``) with a username and password chosen
 here; every verdict then rests on HTTP: the project's token endpoint must hand out a token and
 its API must honour it, so nothing the project says about itself can pass a check.
@@ -10,6 +11,7 @@ its API must honour it, so nothing the project says about itself can pass a chec
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
 import pytest
@@ -162,3 +164,52 @@ def test_anonymous_callers_over_their_rate_get_429_with_retry_after(api, clock, 
         f"anonymous GET {throttle.path} {retry} s later (the Retry-After it gave) answered "
         f"{again.status}; expected 200"
     )
+
+
+# contract ---------------------------------------------------------------------------------
+
+
+def _served_schema(api, manifest):
+    response = api.get(manifest.schema, headers={"Accept": "application/vnd.oai.openapi+json"})
+    schema = None
+    if response.status == 200:
+        try:
+            schema = json.loads(response.body)
+        except ValueError:
+            import yaml  # the other format drf-spectacular serves
+
+            try:
+                schema = yaml.safe_load(response.body)
+            except yaml.YAMLError:
+                schema = None
+    assert isinstance(schema, dict) and isinstance(schema.get("paths"), dict), (
+        f"GET {manifest.schema} ([service] schema) answered {response.status} without an OpenAPI "
+        "document with paths; the contract is checked against the schema the service serves"
+    )
+    return schema
+
+
+def test_what_the_service_answers_matches_its_schema(api, data, clock, project, contract):
+    manifest = project.manifest()
+    schema = _served_schema(api, manifest)
+    headers = _bearer(_token(api, manifest, *_user(data, manifest.writers[0])))
+
+    def caller(label):
+        # Throttle windows start afresh for each operation (the throttling criterion judges
+        # rates), and an operation on one item gets an item of its own to act on, made
+        # through the API as the signed-in writer, so DELETE before GET leaves GET a row.
+        clock.advance(3600)
+        path = label.split(" ", 1)[1]
+        names = re.findall(r"{([^}]+)}", path)
+        owner = [r for r in manifest.resources if path.startswith(r.collection)]
+        if not names or not owner:
+            return contract.caller(headers=headers)
+        made = _create(api, owner[0], headers)
+        body = made.json() if made.status == 201 else None
+        key = body.get("id", body.get("pk")) if isinstance(body, dict) else None
+        known = {name: key for name in names} if key is not None else {}
+        return contract.caller(headers=headers, path_parameters=known)
+
+    report = contract.run(schema, caller, documented_statuses=False)
+    assert report.operations, f"the schema at {manifest.schema} documents no operation"
+    assert report.ok, report.feedback()
