@@ -1,7 +1,8 @@
 """Capstone hidden checks: what keeps the service operable, on any learner's domain.
 
 Driven by ``capstone.toml`` (``project.manifest()``): the schema, health and deployment entries.
-Grader fixtures only: HTTP for what the service answers, ``database_outage`` for readiness,
+Grader fixtures only: HTTP for what the service answers, ``logs.capture()`` for the lines the
+project's own logging writes meanwhile, ``database_outage`` for readiness,
 ``models.pending_migrations()`` for the migrations, and a settings probe of the deployment
 settings (imported in a process of their own with values chosen here) judged by Django's own
 deployment checks in this process, over those values.
@@ -9,7 +10,10 @@ deployment checks in this process, over those values.
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import json
+import re
 import secrets
 
 import pytest
@@ -25,6 +29,12 @@ DEPLOY_NAMES = [
     "SECURE_CROSS_ORIGIN_OPENER_POLICY", "X_FRAME_OPTIONS", "SESSION_COOKIE_SECURE",
     "SESSION_COOKIE_HTTPONLY", "CSRF_COOKIE_SECURE", "CSRF_USE_SESSIONS", "SILENCED_SYSTEM_CHECKS",
 ]  # fmt: skip
+
+
+WELL_FORMED = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MALFORMED_IDS = ("two words", "x" * 65, 'a"b', "<script>", "id;drop", "line\\nbreak")
+TIME_KEYS = ("time", "timestamp", "@timestamp", "asctime")
+_serial = itertools.count(1)
 
 
 def _json(response, what):
@@ -60,6 +70,75 @@ def test_readiness_is_503_and_liveness_200_while_the_database_is_down(api, proje
         f"answered {live.status}; expected 200: liveness must not depend on the database, or "
         "an outage restarts every healthy process"
     )
+
+
+# logs -------------------------------------------------------------------------------------
+
+
+def _rid(label):
+    return f"grader-{label}-{next(_serial)}.{secrets.token_hex(4)}"
+
+
+def test_request_ids_are_kept_made_and_never_echoed_malformed(api, project):
+    live = project.manifest().liveness
+    sent = _rid("kept")
+    kept = api.get(live, headers={"X-Request-ID": sent}).headers.get("x-request-id")
+    assert kept == sent, (
+        f"GET {live} with X-Request-ID: {sent} answered X-Request-ID: {kept!r}; a well-formed "
+        "id a caller sends (a load balancer's) must come back as sent"
+    )
+    made = [api.get(live).headers.get("x-request-id") for _ in range(2)]
+    assert all(isinstance(m, str) and WELL_FORMED.fullmatch(m) for m in made), (
+        f"Without X-Request-ID, GET {live} answered X-Request-ID {made}; every response needs "
+        "an id, made when the caller sent none (letters, digits, '.', '_', '-': a uuid4 will do)"
+    )
+    assert made[0] != made[1], f"Two requests without an id were both given {made[0]!r}"
+    for bad in MALFORMED_IDS:
+        returned = api.get(live, headers={"X-Request-ID": bad}).headers.get("x-request-id")
+        assert returned != bad and isinstance(returned, str) and WELL_FORMED.fullmatch(returned), (
+            f"GET {live} with the malformed X-Request-ID {bad!r} answered X-Request-ID "
+            f"{returned!r}; an id that is not a plain token must be replaced by a new one, never "
+            "echoed into a header or a log line (log injection)"
+        )
+
+
+def test_a_requests_log_lines_are_json_and_carry_its_id(api, project, logs):
+    sent = _rid("missing")
+    path = "/grader-no-such-page/"
+    with logs.capture() as captured:
+        response = api.get(path, headers={"X-Request-ID": sent})
+    assert response.status == 404, f"GET {path} answered {response.status}; expected 404"
+    mine = []
+    for line in captured.lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            if value.get("request_id") == sent:
+                mine.append(value)
+            continue
+        assert sent not in line, (
+            f"This log line of a request is not one JSON object: {line[:200]!r}. Give the "
+            "console handler in LOGGING a JSON formatter"
+        )
+    assert mine, (
+        f"No JSON log line carried request_id {sent!r}, the X-Request-ID of GET {path} (Django "
+        f"logs a warning for every 404; {len(captured.lines)} line(s) seen). Put the request's "
+        "id on every record with a logging filter and a JSON formatter on the console handler"
+    )
+    for line in mine:
+        absent = [key for key in ("level", "message", "request_id") if key not in line]
+        absent += [] if "logger" in line or "name" in line else ["logger"]
+        stamp = next((line[key] for key in TIME_KEYS if key in line), None)
+        absent += [] if stamp is not None else ["time"]
+        assert not absent, f"This log line lacks {absent}: {json.dumps(line)[:300]}"
+        try:
+            datetime.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        except ValueError:
+            raise AssertionError(
+                f"The log line's time {stamp!r} is not ISO 8601 (2026-12-07T10:00:00+00:00)"
+            ) from None
 
 
 # openapi ----------------------------------------------------------------------------------
