@@ -129,12 +129,13 @@ def test_the_template_readmes_say_what_the_proof_proves() -> None:
     learners = (ROOT / "templates/copier/capstone/template/README.md.jinja").read_text()
     fails = {render["id"]: render["fails"] for render in renders}
     assert fails == {
-        "defaults": ["roles"],
-        "optional-parts-off": ["roles", "container", "pipeline"],
+        "defaults": ["roles", "metrics"],
+        "optional-parts-off": ["roles", "metrics", "container", "pipeline"],
     }, "update both READMEs with what the template fails"
-    assert "every automated criterion\n  except `roles`" in authors
+    assert "every automated criterion\n  except `roles` and `metrics`" in authors
     assert "off it also fails `container` and `pipeline`" in authors
-    assert "every automated criterion of the capstone rubric but\none: `roles`" in learners
+    assert "every automated criterion of the capstone rubric but\ntwo, which are yours to add: `roles`" in learners
+    assert "and `metrics` (Prometheus" in learners
     assert "{%- if not docker %}" in learners
     assert "fails `container`" in learners
     assert "{%- if not github_ci %}" in learners

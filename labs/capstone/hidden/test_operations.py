@@ -141,6 +141,74 @@ def test_a_requests_log_lines_are_json_and_carry_its_id(api, project, logs):
             ) from None
 
 
+# metrics ----------------------------------------------------------------------------------
+
+
+def _scrape(api, path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = api.get(path)
+    assert response.status == 200, (
+        f"GET {path} ([service] metrics) answered {response.status}; expected 200 with the "
+        "metrics in Prometheus' text format (the grader scrapes with the test settings, where "
+        "no scrape token is set)"
+    )
+    try:
+        return list(text_string_to_metric_families(response.body.decode("utf-8", "replace")))
+    except (ValueError, IndexError, TypeError) as error:
+        raise AssertionError(
+            f"GET {path} did not answer Prometheus' text format ({str(error)[:120]}): serve "
+            "prometheus_client.generate_latest() with CONTENT_TYPE_LATEST"
+        ) from None
+
+
+def _totals(families, kind, suffix, labelled=()):
+    """Per family of ``kind``: the sum of its samples ending in ``suffix`` whose labels include
+    one of each group in ``labelled``."""
+    found = {}
+    for family in families:
+        if family.type != kind:
+            continue
+        samples = [
+            s for s in family.samples
+            if s.name.endswith(suffix) and all(set(group) & set(s.labels) for group in labelled)
+        ]
+        if samples:
+            found[family.name] = sum(s.value for s in samples)
+    return found
+
+
+def test_the_metrics_count_and_time_every_request(api, project):
+    manifest = project.manifest()
+    assert manifest.metrics, (
+        "capstone.toml names no [service] metrics: serve Prometheus metrics (prometheus-client: "
+        "a counter of responses by method and status, a latency histogram) and add "
+        'metrics = "/your/path/" under [service]'
+    )
+    path = manifest.throttle.path  # an endpoint anonymous callers may GET (capstone.toml)
+    labels = (("method",), ("status", "code", "status_code"))
+    before = _scrape(api, manifest.metrics)
+    sent = 3
+    for _ in range(sent):
+        api.get(path)
+    after = _scrape(api, manifest.metrics)
+    earlier = _totals(before, "counter", "_total", labels)
+    counted = _totals(after, "counter", "_total", labels)
+    grown = {name: total - earlier.get(name, 0) for name, total in counted.items()}
+    assert any(growth >= sent for growth in grown.values()), (
+        f"After {sent} GETs of {path}, no counter labelled by method and status grew by "
+        f"{sent} or more (counters so labelled, and their growth: {grown or 'none'}). Count "
+        "every response in a middleware: Counter(..., [\"view\", \"method\", \"status\"])"
+    )
+    timed = _totals(after, "histogram", "_count")
+    earlier = _totals(before, "histogram", "_count")
+    assert any(total - earlier.get(name, 0) >= sent for name, total in timed.items()), (
+        f"After {sent} GETs of {path}, no histogram's _count grew by {sent} or more "
+        f"(histograms: {sorted(timed) or 'none'}). Time every response: "
+        "Histogram(...).observe(seconds)"
+    )
+
+
 # openapi ----------------------------------------------------------------------------------
 
 
