@@ -134,7 +134,7 @@ def test_the_template_readmes_say_what_the_proof_proves() -> None:
     }, "update both READMEs with what the template fails"
     assert "every automated criterion\n  except `roles` and `metrics`" in authors
     assert "off it also fails `container` and `pipeline`" in authors
-    assert "every automated criterion of the capstone rubric but\ntwo, which are yours to add: `roles`" in learners
+    assert "of the capstone rubric but\ntwo, which are yours to add: `roles`" in learners
     assert "and `metrics` (Prometheus" in learners
     assert "{%- if not docker %}" in learners
     assert "fails `container`" in learners
