@@ -572,11 +572,23 @@ def test_a_per_lab_release_holds_only_its_labs(first_labs: Path) -> None:
     assert not (first_labs / "docs" / "days" / "day03.md").exists()
     assert (first_labs / "docs" / "days" / "day02.md").is_file()
     assert not (first_labs / "templates" / "settings").exists()
+    assert not (first_labs / "templates" / "copier" / "capstone").exists()
     assert LATER in (first_labs / "resources.md").read_text(encoding="utf-8")
     assert "labs/lab03/README.md" not in (first_labs / "mkdocs.yml").read_text()
     info = json.loads((first_labs / EDITION_FILE).read_text())
     assert info["labs"] == ["lab01", "lab02"]
     assert scan_edition(first_labs, ROOT, ("lab01", "lab02")) == []
+
+
+def test_an_edition_releasing_the_capstone_carries_its_template(edition: Path) -> None:
+    """The capstone's handout begins with `copier copy .../templates/copier/capstone`: the full
+    edition (the capstone released) left the template out, so that command had nothing to copy."""
+    handout = (edition / "labs" / "capstone" / "README.md").read_text(encoding="utf-8")
+    assert "templates/copier/capstone" in handout
+    template = edition / "templates" / "copier" / "capstone"
+    assert (template / "copier.yml").is_file()
+    assert (template / "template" / "capstone.toml.jinja").is_file()
+    assert not (edition / "templates" / "copier" / "new-lab").exists()  # course authors' only
 
 
 def test_the_scan_knows_what_a_lab_not_released_yet_answers(

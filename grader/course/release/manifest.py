@@ -37,11 +37,6 @@ EXCLUDED: tuple[Rule, ...] = (
         "templates/copier/new-lab/**",
         "the course-author template for new labs: hidden-check and mutant skeletons, markers",
     ),
-    Rule(
-        "templates/copier/capstone/**",
-        "the capstone template ships working code of earlier labs (lab01's health endpoint and "
-        "settings), so it would answer them; hand it out when the capstone starts",
-    ),
 )
 
 
@@ -58,6 +53,14 @@ RELEASED_WITH: tuple[tuple[str, str | None, str], ...] = (
         "templates/logging/**",
         None,
         "day 10's observability module, with code of lab07's answer (api/versioning.py)",
+    ),
+    (
+        # The capstone's handout starts with `copier copy templates/copier/capstone`: an edition
+        # that releases the capstone must carry it, one that does not must not.
+        "templates/copier/capstone/**",
+        None,
+        "the capstone template ships working code of every lab (lab01's health endpoint and "
+        "settings on); it starts the capstone",
     ),
 )
 
