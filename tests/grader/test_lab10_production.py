@@ -97,6 +97,23 @@ def test_the_tools_find_what_is_wrong(tmp_path: Path) -> None:
     assert all(f.startswith(".github/workflows/ci.yml:") for f in findings)
 
 
+def test_baked_secrets_are_values_in_the_image_and_an_env_file_copied_in(tmp_path: Path) -> None:
+    """lab10's and the capstone's no-secret checks share this: a name that reads like a secret
+    given a value by ENV or ARG, or the whole context copied while .dockerignore lets .env in."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM python:3.11-slim\nARG GITHUB_TOKEN\nENV DEBUG=0 DJANGO_SECRET_KEY=abc\n"
+        "COPY . .\n"
+    )
+    found = Delivery(tmp_path).baked_secrets()
+    assert len(found) == 2, found
+    assert "line 3 gives DJANGO_SECRET_KEY a value" in found[0]  # ARG without a value is fine
+    assert ".dockerignore does not keep .env out" in found[1]
+    (tmp_path / ".dockerignore").write_text(".git\n.env\n")
+    dockerfile.write_text("FROM python:3.11-slim\nARG API_KEY=\"\"\nENV PORT=8000\nCOPY . .\n")
+    assert Delivery(tmp_path).baked_secrets() == []
+
+
 def test_a_missing_file_is_no_finding_and_no_crash(tmp_path: Path) -> None:
     delivery = Delivery(tmp_path)
     assert delivery.dockerfile() == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,8 @@ import pytest
 TOOL_SECONDS = 60
 MAX_FILE_BYTES = 1_000_000
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE", re.IGNORECASE)
+ENV_FILE_PATTERNS = (".env", ".env*", "*.env", ".env.*")
 
 
 class ToolMissing(Exception):
@@ -124,6 +127,41 @@ class Delivery:
             found.append(Instruction(stage, keyword, str(item["value"]), line))
         return found
 
+    def baked_secrets(self) -> list[str]:
+        """What would bake a secret into the image, one sentence each (empty: nothing).
+
+        An ``ENV`` or ``ARG`` giving a value to a name that reads like a secret (SECRET,
+        PASSWORD, TOKEN, API_KEY, PRIVATE): secrets come from the environment the container
+        runs in. And a ``COPY``/``ADD`` of the whole build context (``.``) while
+        ``.dockerignore`` does not keep ``.env`` out: a developer's ``.env`` would be copied in.
+        """
+        found = []
+        instructions = self.dockerfile()
+        for instruction in instructions:
+            if instruction.keyword not in ("ENV", "ARG"):
+                continue
+            for name, valued in _assigned_names(instruction.value):
+                if valued and SECRET_NAME.search(name):
+                    found.append(
+                        f"Dockerfile line {instruction.line} gives {name} a value in the image "
+                        f"({instruction.keyword}): secrets come from the environment the "
+                        "container runs in, never from the image"
+                    )
+        copies_all = any(
+            i.keyword in ("COPY", "ADD")
+            and "--from" not in i.value
+            and any(part in (".", "./") for part in i.value.split()[:-1])
+            for i in instructions
+        )
+        if copies_all:
+            ignore = _read(self.root / ".dockerignore") or ""
+            if not any(p.strip("/") in ENV_FILE_PATTERNS for p in ignore.split()):
+                found.append(
+                    "The Dockerfile copies the whole project (COPY . .) but .dockerignore does "
+                    "not keep .env out: a local .env with secrets would be baked into the image"
+                )
+        return found
+
     def hadolint(self) -> list[dict[str, Any]]:
         """hadolint's findings at warning level or worse: code, level, line, message."""
         text = self.dockerfile_text()
@@ -213,6 +251,16 @@ class Delivery:
         if done.returncode not in (0, 1):
             raise ToolMissing(f"actionlint could not run: {done.stderr[-300:]}")
         return [line.replace("<stdin>", name) for line in done.stdout.splitlines() if line]
+
+
+def _assigned_names(value: str) -> list[tuple[str, bool]]:
+    """The names an ENV or ARG instruction's value sets, each with whether it gets a value."""
+    names = []
+    for name, assignment, given in re.findall(
+        r'([A-Za-z_][A-Za-z0-9_]*)(=("[^"]*"|\'[^\']*\'|\S*))?', value
+    ):
+        names.append((name, bool(assignment) and given not in ("", '""', "''")))
+    return names
 
 
 @pytest.fixture
