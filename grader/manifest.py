@@ -33,6 +33,9 @@ pristine staged copy). Format::
     settings = "config.settings.prod"  # the settings `check --deploy` must find clean
     env = { DJANGO_SECRET_KEY = "{secret}", DATABASE_URL = "{database}" }
 
+    [tasks]                            # optional (the background criterion needs it)
+    name = "tasks.tasks.summarize"     # a Celery task creating an item queues (its registered name)
+
 In ``deploy.env`` the placeholders ``{secret}``, ``{host}`` and ``{database}`` stand for values
 the grader chooses afresh each time (a random 50-character secret, a host name, a database URL).
 
@@ -113,6 +116,7 @@ class Manifest:
     resources: tuple[Resource, ...]
     throttle: Throttle
     deploy: Deploy
+    task: str | None = None  # [tasks] name: the Celery task that creating an item queues
     extra: dict[str, Any] = field(default_factory=dict)  # later tables, read by their checks
 
     @property
@@ -300,6 +304,12 @@ def parse_manifest(text: str) -> Manifest:
     )
     throttle = _throttle(reader, data)
     deploy = _deploy(reader, data)
+    task = None
+    if "tasks" in data:
+        tasks = reader.table(data, "tasks", {"name"}, set())
+        if "name" in tasks:
+            like = '"tasks.tasks.summarize" (the name Celery registered)'
+            task = reader.text(tasks["name"], "[tasks] name", _MODULE, like)
     if reader.problems:
         listed = "; ".join(reader.problems)
         raise ManifestError(f"{MANIFEST} needs fixing before it can be graded: {listed}.")
@@ -313,7 +323,8 @@ def parse_manifest(text: str) -> Manifest:
         resources=resources,
         throttle=throttle,
         deploy=deploy,
-        extra={k: data[k] for k in ("tasks", "logs") if k in data},
+        task=task or None,
+        extra={k: data[k] for k in ("logs",) if k in data},
     )
 
 

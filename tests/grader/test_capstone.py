@@ -38,6 +38,8 @@ def test_the_reference_is_a_task_manager_with_a_valid_manifest(reference: Path) 
     assert [r.collection for r in manifest.resources] == ["/api/v1/tasks/"]
     assert [(r.name, r.writes) for r in manifest.roles] == [("member", True), ("viewer", False)]
     assert (manifest.throttle.count, manifest.throttle.seconds) == (60, 60)
+    assert manifest.task == "tasks.tasks.task_summarize_task"
+    assert manifest.metrics == "/api/metrics/"
     assert not (reference / "blog").exists()  # another domain than the course's blog
 
 
@@ -64,6 +66,12 @@ WRONG = [
     ),
     ("no-resources", ("[[resources]]", "[[resource]]"), "add at least one [[resources]] entry"),
     ("toml", ("[service]", "[service\n"), "is not valid TOML"),
+    (
+        "task-name",
+        ('name = "tasks.tasks.task_summarize_task"', 'name = "tasks/tasks.py"'),
+        "[tasks] name must be like",
+    ),
+    ("task-key", ('name = "tasks.tasks.task_summarize_task"', 'task = "x"'), "[tasks] needs name"),
 ]
 
 
@@ -130,12 +138,14 @@ def test_the_template_readmes_say_what_the_proof_proves() -> None:
     fails = {render["id"]: render["fails"] for render in renders}
     assert fails == {
         "defaults": ["roles", "metrics"],
-        "optional-parts-off": ["roles", "metrics", "container", "pipeline"],
+        "optional-parts-off": ["roles", "metrics", "background", "container", "pipeline"],
     }, "update both READMEs with what the template fails"
     assert "every automated criterion\n  except `roles` and `metrics`" in authors
-    assert "off it also fails `container` and `pipeline`" in authors
+    assert "off it also fails `background`, `container` and\n  `pipeline`" in authors
     assert "of the capstone rubric but\ntwo, which are yours to add: `roles`" in learners
     assert "and `metrics` (Prometheus" in learners
+    assert "{%- if not background_tasks %}" in learners
+    assert "fails `background`" in learners
     assert "{%- if not docker %}" in learners
     assert "fails `container`" in learners
     assert "{%- if not github_ci %}" in learners

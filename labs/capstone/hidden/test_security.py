@@ -1,5 +1,5 @@
-"""Capstone hidden checks: JWT authentication, roles, throttling, and the contract a signed-in
-writer meets, on any learner's domain.
+"""Capstone hidden checks: JWT authentication, roles, throttling, and what a signed-in writer's
+requests meet and set off (the contract, the background task), on any learner's domain.
 
 Driven by the learner's ``capstone.toml`` (``project.manifest()``): its token endpoint, roles and
 resources, and the schema it serves. Grader fixtures only. Users are made in the project's own process by its user
@@ -213,3 +213,48 @@ def test_what_the_service_answers_matches_its_schema(api, data, clock, project, 
     report = contract.run(schema, caller, documented_statuses=False)
     assert report.operations, f"the schema at {manifest.schema} documents no operation"
     assert report.ok, report.feedback()
+
+
+# background -------------------------------------------------------------------------------
+
+
+def test_a_write_queues_the_task_after_the_commit_and_a_real_worker_runs_it(api, data, project, tasks):
+    manifest = project.manifest()
+    assert manifest.task, (
+        "capstone.toml names no background task: add [tasks] with name = the registered name of "
+        "the Celery task that creating an item queues (\"tasks.tasks.summarize\")"
+    )
+    described = tasks.describe(manifest.task)
+    assert described, (
+        f"No task named {manifest.task!r} is registered with config/celery.py's app: is [tasks] "
+        "name the task's registered name, and is the app's autodiscover_tasks() finding it?"
+    )
+    resource = manifest.resources[0]
+    headers = _bearer(_token(api, manifest, *_user(data, manifest.writers[0])))
+    made = _create(api, resource, headers)
+    assert made.status == 201, (
+        f"POST {resource.collection} as a writer answered {made.status}; expected 201"
+    )
+    tasks.wait()
+    queued = tasks.published(manifest.task)
+    assert queued, (
+        f"Creating an item (POST {resource.collection}) queued no {manifest.task}; queue it from "
+        "the service that creates the item"
+    )
+    assert not any(message["in_transaction"] for message in queued), (
+        f"{manifest.task} was queued inside the transaction that created the item: a worker can "
+        "look for the row before it is committed, or after a rollback removed it. Queue it with "
+        "transaction.on_commit(lambda: task.delay(...))"
+    )
+    states = [run["state"] for run in tasks.runs(manifest.task)]
+    assert "SUCCESS" in states, (
+        f"A real worker ran {manifest.task} {len(states)} time(s) for the new item, ending "
+        f"{', '.join(states) or 'never'}; expected it to succeed"
+    )
+    retries = described.get("max_retries")
+    assert described.get("acks_late") is True and isinstance(retries, int) and 0 < retries <= 20, (
+        f"{manifest.task} has acks_late={described.get('acks_late')} and max_retries={retries}: "
+        "a task that survives a failure is acknowledged after it ran (CELERY_TASK_ACKS_LATE = "
+        "True, so a worker that dies mid-task leaves it to another) and retries a transient "
+        "error a bounded number of times (autoretry_for=..., max_retries between 1 and 20)"
+    )
