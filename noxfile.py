@@ -214,11 +214,13 @@ def tests(session: nox.Session) -> None:
     workers = os.environ.get("GRADER_TEST_WORKERS", "auto")
     session.log(TESTS_BANNER.format(workers=os.cpu_count() if workers == "auto" else workers))
     session.run("python", "-m", "grader.course.labgen", "starters", "--check")
-    # -n: one worker per core; loadgroup keeps each module (and each lab's proof) on one worker.
+    # -n: one worker per core; loadgroup keeps each module (and each lab's proof) on one worker;
+    # --no-loadscope-reorder: groups are handed out longest first, in the order tests/conftest.py
+    # sorts them (xdist's own order, by number of tests, sent the proofs last).
     # --durations: the slowest tests, so a CI log shows where the time went.
     session.run(
         "python", "-m", "pytest", "tests", "-n", workers, "--dist", "loadgroup",
-        "--durations=20", *args,
+        "--no-loadscope-reorder", "--durations=20", *args,
     )  # fmt: skip
     if not quick:
         session.chdir("solutions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ def postgres_url() -> str | None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs PostgreSQL at {url}: {exc}")
         return None
+
+
+@functools.cache
+def lab_order() -> list[str]:
+    """Every lab in teaching order (``solutions/labs.toml``), the capstone included."""
+    import tomllib
+
+    text = (ROOT / "solutions" / "labs.toml").read_text(encoding="utf-8")
+    return list(tomllib.loads(text)["labs"])
 
 
 def latest_lab() -> str:
