@@ -47,11 +47,13 @@ print(f"{ready - started:.4f} {time.perf_counter() - started:.4f}")
 """
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+def timed(
+    command: list[str], cwd: Path, env: dict[str, str], allowed: tuple[int, ...] = (0,)
+) -> float:
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode not in allowed:
         output = (done.stdout.decode() + done.stderr.decode())[-3000:]
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{output}")
     return elapsed
@@ -90,7 +92,9 @@ def main() -> None:
         for _ in range(args.runs):
             samples["throwaway"].append(timed(grade, ROOT, base))
             reused = {**base, "GRADER_REDIS_URL": server.url(2)}
-            samples["reused"].append(timed(grade, ROOT, reused))
+            # Exit 1 (graded, not full marks) is expected here: with GRADER_REDIS_URL the grader
+            # cannot take that Redis away, so the redis-down criterion fails (docs/grader.md).
+            samples["reused"].append(timed(grade, ROOT, reused, allowed=(0, 1)))
             samples["redis"].append(redis_once())
             samples["worker"].append(worker_once(solution, server.url(0)))
     load = os.getloadavg()
