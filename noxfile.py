@@ -188,7 +188,7 @@ TESTS_BANNER = """\
 The course's own tests: the starters' drift check, then pytest over tests/ on {workers} worker(s)
 (generator, grader, rubric proofs of every lab on SQLite and PostgreSQL, official-mode sandbox
 and attacks, instructors' tools, the site build and a real browser), then the reference
-project's own tests. On a 2-core machine this takes about an hour (BENCHMARKS.md).
+project's own tests. On a 2-core machine this takes 80 to 85 minutes (BENCHMARKS.md).
 Faster: `nox -s tests -- quick` skips everything marked slow (whole gradings, proofs, the
 sandbox): a few minutes. Any other words after `--` go to pytest (`-- -k lab04`, `-- -x`)."""
 
