@@ -283,7 +283,8 @@ class ContractRunner:
         if query:
             path = f"{path}?{urlencode(query, doseq=True)}"
         headers = {str(k): str(v) for k, v in (case.headers or {}).items()}
-        headers = {k: v for k, v in headers.items() if k.lower() not in {e.lower() for e in extra}}
+        overridden = {name.lower() for name in extra}
+        headers = {k: v for k, v in headers.items() if k.lower() not in overridden}
         headers.update(extra)
         has_body = not isinstance(case.body, NotSet)
         answer = self.api.request(

@@ -127,6 +127,18 @@ class Delivery:
             found.append(Instruction(stage, keyword, str(item["value"]), line))
         return found
 
+    def final_stage(self) -> list[Instruction]:
+        """The instructions of the Dockerfile's last stage: what the image that runs is."""
+        instructions = self.dockerfile()
+        last = max((i.stage for i in instructions), default=-1)
+        return [i for i in instructions if i.stage == last]
+
+    def final_user(self) -> str | None:
+        """The user the last stage runs as (its last ``USER``, without a group), or None when
+        it sets none (the image then runs as root)."""
+        users = [i for i in self.final_stage() if i.keyword == "USER"]
+        return users[-1].value.split(":")[0].strip() if users else None
+
     def baked_secrets(self) -> list[str]:
         """What would bake a secret into the image, one sentence each (empty: nothing).
 

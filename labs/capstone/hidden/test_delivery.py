@@ -50,11 +50,10 @@ def test_the_image_is_built_in_stages_runs_as_a_user_and_checks_its_health(deliv
         f"The Dockerfile has {stages} stage; install the dependencies in one stage and copy only "
         "what runs into a second (FROM ... AS build, then FROM ... with COPY --from=build)"
     )
-    final = [i for i in instructions if i.stage == stages - 1]
-    users = [i for i in final if i.keyword == "USER"]
-    user = users[-1].value.split(":")[0].strip() if users else "root"
-    assert user not in ("root", "0", ""), (
-        f"The image's last stage runs as {user!r}" + (" (no USER)" if not users else "")
+    final = delivery.final_stage()
+    user = delivery.final_user()
+    assert user not in (None, "root", "0", ""), (
+        f"The image's last stage runs as {user or 'root'!r}" + (" (no USER)" if user is None else "")
         + ": create a user and switch to it with USER before CMD"
     )
     paths = (manifest.liveness, manifest.readiness)
