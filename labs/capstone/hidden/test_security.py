@@ -205,7 +205,10 @@ def test_what_the_service_answers_matches_its_schema(api, data, clock, project, 
         if not names or not owner:
             return contract.caller(headers=headers)
         made = _create(api, owner[0], headers)
-        body = made.json() if made.status == 201 else None
+        try:
+            body = made.json() if made.status == 201 else None
+        except ValueError:  # not JSON: the operation is then tried on generated ids only
+            body = None
         key = body.get("id", body.get("pk")) if isinstance(body, dict) else None
         known = {name: key for name in names} if key is not None else {}
         return contract.caller(headers=headers, path_parameters=known)
